@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything Loam needs on Debian 12 and builds it. Idempotent: re-running only
+# installs what is missing and rebuilds what changed.
+#   scripts/setup.sh            system packages, Python virtualenv, build (Release + tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git curl ca-certificates
+  libboost-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev sqlite3
+  python3 python3-venv python3-pip
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "==> apt-get install ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Python side: the real clients the tests and the demo drive Loam with (pinned).
+PY=${LOAM_PYTHON:-python3}
+if [[ ! -x .venv/bin/python ]]; then
+  echo "==> creating .venv"
+  "$PY" -m venv .venv
+fi
+if ! cmp -s python/requirements.txt .venv/.requirements.installed 2>/dev/null ||
+   ! cmp -s python/constraints.txt .venv/.constraints.installed 2>/dev/null; then
+  echo "==> pip install -r python/requirements.txt"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -r python/requirements.txt -c python/constraints.txt
+  cp python/requirements.txt .venv/.requirements.installed
+  cp python/constraints.txt .venv/.constraints.installed
+fi
+
+echo "==> building (build/)"
+BUILD_TYPE=${LOAM_BUILD_TYPE:-RelWithDebInfo}
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DLOAM_WERROR=ON >/dev/null
+ninja -C build
+echo "==> built $ROOT/build/loam"

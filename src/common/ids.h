@@ -1,0 +1,17 @@
+// Identifiers and time: random hex ids (MLflow run ids are uuid4 hex) and epoch milliseconds.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace loam {
+
+// 32 lowercase hex characters from a per-thread CSPRNG-seeded generator (uuid4 layout).
+std::string NewUuidHex();
+
+// Milliseconds since the Unix epoch. Services take a Clock so tests can fix time.
+using Clock = std::function<int64_t()>;
+int64_t SystemNowMillis();
+
+}  // namespace loam

@@ -1,0 +1,24 @@
+// Small string helpers shared by the adapters and services.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loam {
+
+std::string ToLower(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+bool StartsWith(std::string_view s, std::string_view prefix);
+std::vector<std::string> Split(std::string_view s, char sep);
+std::string_view Trim(std::string_view s);
+// Percent-decoding of a URL component; '+' stays '+' unless plus_as_space.
+std::optional<std::string> PercentDecode(std::string_view s, bool plus_as_space);
+std::string PercentEncode(std::string_view s, bool keep_slash);
+// Strict integer parse of the whole string (optional sign).
+std::optional<int64_t> ParseInt64(std::string_view s);
+// Strict float parse of the whole string; accepts NaN/Infinity spellings.
+std::optional<double> ParseDouble(std::string_view s);
+
+}  // namespace loam

@@ -1,0 +1,54 @@
+// Routes requests by method and path (exact or prefix) or, for AWS JSON protocols, by the
+// X-Amz-Target header, so every protocol shares one port.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "http/request.h"
+
+namespace loam::http {
+
+using Handler = std::function<Response(Request&)>;
+// Turns a Status into the protocol's error response (one per protocol).
+using ErrorFormatter = std::function<Response(const Status&)>;
+
+enum class BodyMode {
+  kBuffered,  // body read into Request::body, up to max_body_bytes
+  kStreamed,  // body streamed into a temporary file, Request::body_file
+};
+
+struct Route {
+  std::string name;               // metrics label, e.g. "mlflow.runs.get"
+  std::vector<std::string> methods;
+  std::string path;               // exact path, or prefix when `prefix` is true
+  bool prefix = false;
+  std::string amz_target_prefix;  // non-empty: matches POST / with X-Amz-Target starting with it
+  BodyMode body_mode = BodyMode::kBuffered;
+  size_t max_body_bytes = 16 * 1024 * 1024;
+  Handler handler;
+  ErrorFormatter errors;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;
+  bool method_not_allowed = false;  // path matched, method did not
+};
+
+class Router {
+ public:
+  void Add(Route route);
+  // Exact paths win over prefixes; the longest prefix wins among prefixes.
+  RouteMatch Match(std::string_view method, std::string_view path,
+                   std::string_view amz_target) const;
+
+ private:
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace loam::http

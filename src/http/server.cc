@@ -1,0 +1,359 @@
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/strings.h"
+
+namespace loam::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+// One live connection, registered so shutdown can close it when it is idle.
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  std::atomic<bool> busy{false};
+};
+
+Response DefaultError(const Status& status) {
+  unsigned code = status.code() == StatusCode::kNotFound ? 404 : status.code() == StatusCode::kInternal ? 500 : 400;
+  nlohmann::json j = {{"error", StatusCodeName(status.code())}, {"message", status.message()}};
+  return Response::Json(code, j.dump());
+}
+
+template <class Fields>
+void CopyHeaders(const Fields& fields, Request& req) {
+  for (const auto& f : fields) {
+    req.headers.emplace_back(ToLower(std::string_view(f.name_string().data(), f.name_string().size())),
+                             std::string(f.value().data(), f.value().size()));
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  std::shared_ptr<const Router> router;
+  std::shared_ptr<HttpMetrics> metrics;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::atomic<bool> draining{false};
+  std::mutex mu;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;  // guarded by mu
+  uint64_t next_connection_id = 0;                                       // guarded by mu
+
+  awaitable<void> Accept();
+  awaitable<void> Serve(std::shared_ptr<Connection> conn, uint64_t id);
+  awaitable<bool> HandleOne(Connection& conn, beast::flat_buffer& buffer);
+  awaitable<void> Write(Connection& conn, Response res, unsigned version, bool keep_alive,
+                        beast::error_code& ec);
+  void CloseIdleConnections();
+};
+
+Server::Server(ServerOptions options, std::shared_ptr<const Router> router, std::shared_ptr<HttpMetrics> metrics)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->router = std::move(router);
+  impl_->metrics = std::move(metrics);
+}
+
+Server::~Server() = default;
+
+Status Server::Listen() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec) return InvalidArgument("invalid host '" + impl_->options.host + "': " + ec.message());
+  tcp::endpoint endpoint{address, impl_->options.port};
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (ec) return Internal("open: " + ec.message());
+  acc.set_option(asio::socket_base::reuse_address(true), ec);
+  acc.bind(endpoint, ec);
+  if (ec) return Internal("bind " + impl_->options.host + ":" + std::to_string(impl_->options.port) + ": " + ec.message());
+  acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Internal("listen: " + ec.message());
+  bound_port_ = acc.local_endpoint().port();
+  return Status::Ok();
+}
+
+void Server::Run(bool install_signal_handlers) {
+  auto& impl = *impl_;
+  asio::co_spawn(impl.ioc, impl.Accept(), asio::detached);
+  std::unique_ptr<asio::signal_set> signals;
+  if (install_signal_handlers) {
+    signals = std::make_unique<asio::signal_set>(impl.ioc, SIGINT, SIGTERM);
+    signals->async_wait([this](const beast::error_code& ec, int signo) {
+      if (ec) return;
+      log::Info("shutdown.signal", {{"signal", signo}});
+      Shutdown();
+    });
+  }
+  std::vector<std::thread> threads;
+  int n = std::max(1, impl.options.threads);
+  for (int i = 1; i < n; ++i) threads.emplace_back([&] { impl.ioc.run(); });
+  impl.ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::Shutdown() {
+  auto& impl = *impl_;
+  if (impl.draining.exchange(true)) return;
+  asio::post(impl.ioc, [&impl] {
+    beast::error_code ec;
+    impl.acceptor.close(ec);
+    impl.CloseIdleConnections();
+    // A hard stop if a request refuses to finish within the grace period.
+    auto timer = std::make_shared<asio::steady_timer>(impl.ioc, impl.options.shutdown_grace);
+    timer->async_wait([&impl, timer](const beast::error_code&) {
+      bool any = false;
+      {
+        std::lock_guard lock(impl.mu);
+        for (auto& [id, weak] : impl.connections) any = any || !weak.expired();
+      }
+      if (any) log::Warn("shutdown.forced", {});
+      impl.ioc.stop();
+    });
+    // Let the timer not hold the loop open when everything finishes early.
+    asio::co_spawn(impl.ioc, [&impl, timer]() -> awaitable<void> {
+      asio::steady_timer poll(impl.ioc);
+      for (;;) {
+        {
+          std::lock_guard lock(impl.mu);
+          bool any = false;
+          for (auto& [id, weak] : impl.connections) any = any || !weak.expired();
+          if (!any) break;
+        }
+        impl.CloseIdleConnections();
+        poll.expires_after(std::chrono::milliseconds(20));
+        co_await poll.async_wait(use_awaitable);
+      }
+      timer->cancel();
+      impl.ioc.stop();
+    }, asio::detached);
+  });
+}
+
+void Server::Impl::CloseIdleConnections() {
+  std::lock_guard lock(mu);
+  for (auto& [id, weak] : connections) {
+    if (auto conn = weak.lock()) {
+      if (!conn->busy.load()) {
+        asio::post(conn->stream.get_executor(), [conn] { conn->stream.cancel(); });
+      }
+    }
+  }
+}
+
+awaitable<void> Server::Impl::Accept() {
+  for (;;) {
+    beast::error_code ec;
+    tcp::socket socket(asio::make_strand(ioc));
+    co_await acceptor.async_accept(socket, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (draining || ec == asio::error::operation_aborted) co_return;
+      log::Warn("http.accept_error", {{"error", ec.message()}});
+      continue;
+    }
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    uint64_t id;
+    {
+      std::lock_guard lock(mu);
+      id = next_connection_id++;
+      connections[id] = conn;
+    }
+    auto executor = conn->stream.get_executor();
+    asio::co_spawn(executor, Serve(std::move(conn), id), asio::detached);
+  }
+}
+
+awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn, uint64_t id) {
+  beast::flat_buffer buffer;
+  try {
+    while (!draining) {
+      bool keep_alive = co_await HandleOne(*conn, buffer);
+      if (!keep_alive) break;
+    }
+  } catch (const std::exception& e) {
+    log::Warn("http.connection_error", {{"error", e.what()}});
+  }
+  beast::error_code ec;
+  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  conn->stream.close();
+  std::lock_guard lock(mu);
+  connections.erase(id);
+}
+
+awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  bhttp::request_parser<bhttp::empty_body> header_parser;
+  header_parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+  header_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  conn.stream.expires_after(options.idle_timeout);
+  co_await bhttp::async_read_header(conn.stream, buffer, header_parser, asio::redirect_error(use_awaitable, ec));
+  if (ec) {
+    if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
+        ec != asio::error::operation_aborted && ec != asio::error::eof && ec != asio::error::connection_reset) {
+      // Malformed request line or headers: answer 400 and close.
+      Response bad = DefaultError(InvalidArgument("malformed HTTP request: " + ec.message()));
+      beast::error_code wec;
+      co_await Write(conn, std::move(bad), 11, false, wec);
+    }
+    co_return false;
+  }
+  conn.busy = true;
+  auto started = std::chrono::steady_clock::now();
+  conn.stream.expires_after(options.request_timeout);
+
+  const auto& hreq = header_parser.get();
+  Request req;
+  req.method = std::string(hreq.method_string());
+  req.target = std::string(hreq.target());
+  std::string_view target = req.target;
+  auto qpos = target.find('?');
+  req.raw_path = std::string(target.substr(0, qpos));
+  auto decoded = PercentDecode(req.raw_path, false);
+  req.path = decoded ? *decoded : req.raw_path;
+  if (qpos != std::string_view::npos) req.query = ParseQuery(target.substr(qpos + 1));
+  CopyHeaders(hreq, req);
+  unsigned version = hreq.version();
+  bool keep_alive = hreq.keep_alive();
+  auto amz_target = req.Header("x-amz-target").value_or("");
+
+  RouteMatch match = router->Match(req.method, req.path, amz_target);
+  const Route* route = match.route;
+  ErrorFormatter errors = route && route->errors ? route->errors : ErrorFormatter(DefaultError);
+  std::string route_name = route ? route->name : "unmatched";
+  if (route && route->prefix) req.route_tail = req.raw_path.substr(std::min(req.raw_path.size(), route->path.size()));
+
+  if (auto expect = req.Header("expect"); expect && EqualsIgnoreCase(*expect, "100-continue")) {
+    bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
+    co_await bhttp::async_write(conn.stream, cont, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return false;
+  }
+
+  Response res;
+  bool body_ok = true;
+  size_t limit = route ? route->max_body_bytes : 1024 * 1024;
+  if (route && !match.method_not_allowed && route->body_mode == BodyMode::kStreamed) {
+    bhttp::request_parser<bhttp::file_body> parser{std::move(header_parser)};
+    parser.body_limit(limit);
+    std::error_code fs_ec;
+    std::filesystem::create_directories(options.upload_dir, fs_ec);
+    req.body_file = options.upload_dir / ("upload-" + NewUuidHex());
+    parser.get().body().open(req.body_file.c_str(), beast::file_mode::write, ec);
+    if (ec) {
+      res = errors(Internal("cannot spool upload: " + ec.message()));
+      body_ok = false;
+    } else {
+      co_await bhttp::async_read(conn.stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      parser.get().body().close();
+      if (ec == bhttp::error::body_limit) {
+        res = errors(ResourceExhausted("request body exceeds the limit of " + std::to_string(limit) + " bytes"));
+        res.status = 413;
+        body_ok = false;
+        keep_alive = false;
+      } else if (ec) {
+        std::filesystem::remove(req.body_file, fs_ec);
+        conn.busy = false;
+        co_return false;
+      }
+      req.body_size = std::filesystem::file_size(req.body_file, fs_ec);
+    }
+  } else {
+    bhttp::request_parser<bhttp::string_body> parser{std::move(header_parser)};
+    parser.body_limit(limit);
+    co_await bhttp::async_read(conn.stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec == bhttp::error::body_limit) {
+      res = errors(ResourceExhausted("request body exceeds the limit of " + std::to_string(limit) + " bytes"));
+      res.status = 413;
+      body_ok = false;
+      keep_alive = false;
+    } else if (ec) {
+      conn.busy = false;
+      co_return false;
+    } else {
+      req.body = std::move(parser.get().body());
+      req.body_size = req.body.size();
+    }
+  }
+
+  if (body_ok) {
+    if (!route) {
+      res = DefaultError(NotFound("no route for " + req.method + " " + req.path));
+      res.status = 404;
+    } else if (match.method_not_allowed) {
+      res = errors(InvalidArgument("method " + req.method + " is not allowed for " + req.path));
+      res.status = 405;
+    } else {
+      try {
+        res = route->handler(req);
+      } catch (const std::exception& e) {
+        log::Error("http.handler_exception", {{"route", route_name}, {"error", e.what()}});
+        res = errors(Internal(std::string("internal error: ") + e.what()));
+      }
+    }
+  }
+  if (!req.body_file.empty()) {
+    std::error_code fs_ec;
+    std::filesystem::remove(req.body_file, fs_ec);
+  }
+
+  unsigned status = res.status;
+  if (draining) keep_alive = false;
+  co_await Write(conn, std::move(res), version, keep_alive, ec);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics->Record(route_name, req.method, status, seconds);
+  log::Debug("http.request", {{"method", req.method}, {"path", req.raw_path}, {"route", route_name},
+                              {"status", status}, {"ms", seconds * 1000}});
+  conn.busy = false;
+  co_return keep_alive && !ec;
+}
+
+awaitable<void> Server::Impl::Write(Connection& conn, Response res, unsigned version, bool keep_alive,
+                                    beast::error_code& ec) {
+  auto apply = [&](auto& msg) {
+    msg.set(bhttp::field::server, "loam");
+    msg.set(bhttp::field::content_type, res.content_type);
+    for (const auto& [k, v] : res.headers) msg.set(k, v);
+    msg.keep_alive(keep_alive);
+  };
+  if (res.file) {
+    bhttp::response<bhttp::file_body> msg{static_cast<bhttp::status>(res.status), version};
+    apply(msg);
+    msg.body().open(res.file->c_str(), beast::file_mode::scan, ec);
+    if (!ec) {
+      msg.prepare_payload();
+      co_await bhttp::async_write(conn.stream, msg, asio::redirect_error(use_awaitable, ec));
+      co_return;
+    }
+    res = DefaultError(Internal("cannot open file: " + ec.message()));
+  }
+  bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(res.status), version};
+  apply(msg);
+  msg.body() = std::move(res.body);
+  msg.prepare_payload();
+  co_await bhttp::async_write(conn.stream, msg, asio::redirect_error(use_awaitable, ec));
+}
+
+}  // namespace loam::http

@@ -1,0 +1,98 @@
+#include "main/server_command.h"
+
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "api/mlflow/routes.h"
+#include "api/ops/ops.h"
+#include "common/log.h"
+#include "http/server.h"
+#include "objects/local_object_store.h"
+#include "store/sqlite/sqlite_tracking_store.h"
+#include "tracking/tracking_service.h"
+
+#ifndef LOAM_VERSION
+#define LOAM_VERSION "0.1.0"
+#endif
+
+namespace loam {
+
+namespace {
+
+struct ServerFlags {
+  std::string host = "127.0.0.1";
+  int port = 7070;
+  std::string data_dir = "./loam-data";
+  int threads = 0;
+  std::string durability = "normal";
+  std::string log_level = "info";
+};
+
+int RunServer(const ServerFlags& flags) {
+  log::Init(log::ParseLevel(flags.log_level));
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path data_dir = fs::absolute(flags.data_dir);
+  fs::create_directories(data_dir, ec);
+  if (ec) {
+    log::Error("startup.data_dir", {{"path", data_dir.string()}, {"error", ec.message()}});
+    return 1;
+  }
+
+  sqlite::SqliteStoreOptions store_options;
+  store_options.path = data_dir / "loam.db";
+  store_options.durability = flags.durability == "full" ? sqlite::Durability::kFull : sqlite::Durability::kNormal;
+  auto store = sqlite::SqliteTrackingStore::Open(store_options);
+  if (!store.ok()) {
+    log::Error("startup.store", {{"error", store.status().ToString()}});
+    return 1;
+  }
+  auto artifacts = std::make_shared<objects::LocalObjectStore>(data_dir / "artifacts");
+  auto tracking = std::make_shared<tracking::TrackingService>(
+      std::shared_ptr<tracking::TrackingStore>(std::move(store).value()), artifacts);
+
+  auto metrics = std::make_shared<http::HttpMetrics>();
+  auto router = std::make_shared<http::Router>();
+  api::ops::AddRoutes(*router, metrics, LOAM_VERSION);
+  api::mlflow::AddRoutes(*router, tracking);
+
+  http::ServerOptions options;
+  options.host = flags.host;
+  options.port = static_cast<uint16_t>(flags.port);
+  options.threads = flags.threads > 0 ? flags.threads : std::max(4, static_cast<int>(std::thread::hardware_concurrency()) * 2);
+  options.upload_dir = data_dir / "tmp";
+  fs::remove_all(options.upload_dir, ec);  // spooled uploads of an earlier process
+  http::Server server(options, router, metrics);
+  if (Status s = server.Listen(); !s.ok()) {
+    log::Error("startup.listen", {{"error", s.ToString()}});
+    return 1;
+  }
+  log::Info("server.listening", {{"host", flags.host},
+                                 {"port", server.port()},
+                                 {"data_dir", data_dir.string()},
+                                 {"threads", options.threads},
+                                 {"version", LOAM_VERSION}});
+  server.Run(/*install_signal_handlers=*/true);
+  log::Info("server.stopped", {});
+  return 0;
+}
+
+}  // namespace
+
+void AddServerCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServerFlags>();
+  CLI::App* cmd = app.add_subcommand("server", "Run the Loam server (MLflow tracking API, health, metrics)");
+  cmd->add_option("--host", flags->host, "Address to bind (default 127.0.0.1)");
+  cmd->add_option("--port", flags->port, "Port to listen on; 0 picks a free one (default 7070)")->check(CLI::Range(0, 65535));
+  cmd->add_option("--data-dir", flags->data_dir, "Directory holding loam.db and artifacts/ (default ./loam-data)");
+  cmd->add_option("--threads", flags->threads, "I/O threads (default 2 x cores, at least 4)");
+  cmd->add_option("--durability", flags->durability,
+                  "normal: a commit survives a crash of the process; full: also power loss (fsync per commit)")
+      ->check(CLI::IsMember({"normal", "full"}));
+  cmd->add_option("--log-level", flags->log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  cmd->callback([flags] { std::exit(RunServer(*flags)); });
+}
+
+}  // namespace loam

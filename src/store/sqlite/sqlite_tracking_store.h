@@ -1,0 +1,85 @@
+// TrackingStore on SQLite: one writer connection (writes are serialised, as SQLite requires)
+// and a pool of reader connections that run concurrently with it under WAL.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/sqlite_db.h"
+#include "tracking/tracking_store.h"
+
+namespace loam::sqlite {
+
+struct SqliteStoreOptions {
+  std::filesystem::path path;                          // the database file, e.g. DATA/loam.db
+  std::string default_artifact_root = "mlflow-artifacts:";  // experiment i gets "<root>/<i>"
+  Durability durability = Durability::kNormal;
+};
+
+class SqliteTrackingStore final : public tracking::TrackingStore {
+ public:
+  static StatusOr<std::unique_ptr<SqliteTrackingStore>> Open(const SqliteStoreOptions& options);
+
+  StatusOr<std::string> CreateExperiment(const tracking::NewExperiment& e) override;
+  StatusOr<tracking::Experiment> GetExperiment(const std::string& experiment_id) override;
+  StatusOr<tracking::Experiment> GetExperimentByName(const std::string& name) override;
+  StatusOr<tracking::ExperimentPage> SearchExperiments(const tracking::ExperimentQuery& q) override;
+  Status RenameExperiment(const std::string& experiment_id, const std::string& new_name, int64_t now) override;
+  Status SetExperimentLifecycle(const std::string& experiment_id, tracking::LifecycleStage stage, int64_t now) override;
+  Status SetExperimentTag(const std::string& experiment_id, const tracking::Tag& tag) override;
+  Status DeleteExperimentTag(const std::string& experiment_id, const std::string& key) override;
+
+  StatusOr<tracking::Run> CreateRun(const tracking::NewRun& r, const std::string& run_id) override;
+  StatusOr<tracking::Run> GetRun(const std::string& run_id) override;
+  StatusOr<tracking::RunInfo> UpdateRun(const std::string& run_id, const tracking::RunUpdate& u) override;
+  Status SetRunLifecycle(const std::string& run_id, tracking::LifecycleStage stage, int64_t now) override;
+  Status LogBatch(const std::string& run_id, const std::vector<tracking::Metric>& metrics,
+                  const std::vector<tracking::Param>& params, const std::vector<tracking::Tag>& tags) override;
+  Status DeleteTag(const std::string& run_id, const std::string& key) override;
+  Status LogInputs(const std::string& run_id, const std::vector<tracking::DatasetInput>& inputs) override;
+  StatusOr<tracking::RunPage> SearchRuns(const tracking::RunQuery& q) override;
+
+  StatusOr<tracking::MetricHistoryPage> GetMetricHistory(const std::string& run_id, const std::string& key,
+                                                         std::optional<int64_t> max_results,
+                                                         std::optional<tracking::HistoryCursor> after) override;
+  StatusOr<std::vector<tracking::MetricWithRunId>> GetMetricPointsInRange(const std::vector<std::string>& run_ids,
+                                                                          const std::string& key,
+                                                                          std::optional<int64_t> start_step,
+                                                                          std::optional<int64_t> end_step) override;
+
+ private:
+  explicit SqliteTrackingStore(SqliteStoreOptions options) : options_(std::move(options)) {}
+
+  // A reader connection for the duration of one call, returned to the pool afterwards.
+  class Reader {
+   public:
+    Reader(SqliteTrackingStore& store, std::unique_ptr<Connection> c) : store_(store), c_(std::move(c)) {}
+    ~Reader();
+    Connection& operator*() { return *c_; }
+    Connection* operator->() { return c_.get(); }
+
+   private:
+    SqliteTrackingStore& store_;
+    std::unique_ptr<Connection> c_;
+  };
+  StatusOr<std::unique_ptr<Reader>> AcquireReader();
+
+  SqliteStoreOptions options_;
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_;  // guarded by pool_mu_
+};
+
+// Internal helpers shared by the store's translation units.
+namespace detail {
+StatusOr<tracking::Experiment> LoadExperiment(Connection& c, const std::string& experiment_id);
+// Full runs (info, latest metrics, params, tags, inputs) in the order of `run_ids`.
+StatusOr<std::vector<tracking::Run>> LoadRuns(Connection& c, const std::vector<std::string>& run_ids);
+std::string IdsJson(const std::vector<std::string>& ids);
+}  // namespace detail
+
+}  // namespace loam::sqlite

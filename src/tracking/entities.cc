@@ -1,0 +1,34 @@
+#include "tracking/entities.h"
+
+namespace loam::tracking {
+
+const char* LifecycleStageName(LifecycleStage s) { return s == LifecycleStage::kActive ? "active" : "deleted"; }
+
+std::optional<ViewType> ParseViewType(std::string_view name) {
+  if (name == "ACTIVE_ONLY" || name == "1") return ViewType::kActiveOnly;
+  if (name == "DELETED_ONLY" || name == "2") return ViewType::kDeletedOnly;
+  if (name == "ALL" || name == "3") return ViewType::kAll;
+  return std::nullopt;
+}
+
+const char* RunStatusName(RunStatus s) {
+  switch (s) {
+    case RunStatus::kRunning: return "RUNNING";
+    case RunStatus::kScheduled: return "SCHEDULED";
+    case RunStatus::kFinished: return "FINISHED";
+    case RunStatus::kFailed: return "FAILED";
+    case RunStatus::kKilled: return "KILLED";
+  }
+  return "RUNNING";
+}
+
+std::optional<RunStatus> ParseRunStatus(std::string_view name) {
+  if (name == "RUNNING" || name == "1") return RunStatus::kRunning;
+  if (name == "SCHEDULED" || name == "2") return RunStatus::kScheduled;
+  if (name == "FINISHED" || name == "3") return RunStatus::kFinished;
+  if (name == "FAILED" || name == "4") return RunStatus::kFailed;
+  if (name == "KILLED" || name == "5") return RunStatus::kKilled;
+  return std::nullopt;
+}
+
+}  // namespace loam::tracking

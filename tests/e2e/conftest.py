@@ -1,0 +1,353 @@
+"""End-to-end harness for Loam.
+
+Starts the real ``loam`` binary on a free loopback port with a temporary data
+directory, waits for ``/health``, and shuts it down with SIGTERM (asserting a
+clean exit code 0).  Tests talk to it over HTTP (raw ``requests``) or through the
+official ``mlflow`` client.
+
+Binary: ``$LOAM_BIN`` or ``<repo>/build/loam``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BINARY = REPO_ROOT / "build" / "loam"
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT_S = 15.0
+SHUTDOWN_TIMEOUT_S = 10.0
+
+# The mlflow client retries 5xx/429 with exponential backoff for minutes by
+# default; in tests we want failures to surface immediately.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+_ALL_SERVERS: list["LoamServer"] = []
+
+
+def loam_binary() -> Path:
+    """Path of the loam binary under test; fails (never skips) when absent."""
+    path = Path(os.environ.get("LOAM_BIN") or DEFAULT_BINARY)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        pytest.fail(
+            f"loam binary not found or not executable at {path}. "
+            "Build it first (e.g. cmake --build build) or set LOAM_BIN.",
+            pytrace=False,
+        )
+    return path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    """Thin JSON helper for ``<url>/<prefix>/<path>`` endpoints of one server."""
+
+    def __init__(self, server: "LoamServer", prefix: str = "/api/2.0/mlflow/"):
+        self.server = server
+        self.prefix = prefix
+
+    def url(self, path: str) -> str:
+        return self.server.url + self.prefix + path.lstrip("/")
+
+    def __call__(self, method, path, json=None, params=None, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        return self.server.http.request(
+            method, self.url(path), json=json, params=params, **kwargs
+        )
+
+    def ok(self, method, path, json=None, params=None, **kwargs) -> dict:
+        """Performs the call, asserts HTTP 200 and returns the decoded JSON body."""
+        resp = self(method, path, json=json, params=params, **kwargs)
+        assert resp.status_code == 200, (
+            f"{method} {path} -> {resp.status_code}: {resp.text[:2000]}"
+        )
+        return resp.json()
+
+    @staticmethod
+    def expect_error(resp: requests.Response, status: int, error_code: str | None = None) -> dict:
+        """Asserts a JSON error response ``{"error_code", "message"}`` and returns it."""
+        req = resp.request
+        sent = req.body[:300] if isinstance(req.body, (bytes, str)) else req.body
+        context = f"{req.method} {req.url} body={sent!r}"
+        assert resp.status_code == status, (
+            f"expected HTTP {status}, got {resp.status_code} for {context}: {resp.text[:2000]}"
+        )
+        try:
+            body = resp.json()
+        except ValueError:
+            raise AssertionError(f"error response is not JSON for {context}: {resp.text[:500]!r}")
+        assert isinstance(body.get("message"), str), body
+        if error_code is not None:
+            assert body.get("error_code") == error_code, body
+        return body
+
+    # -- convenience wrappers -------------------------------------------------
+
+    def create_experiment(self, name: str | None = None, **fields) -> str:
+        name = name or f"exp-{uuid.uuid4().hex}"
+        body = self.ok("POST", "experiments/create", json={"name": name, **fields})
+        return body["experiment_id"]
+
+    def get_experiment(self, experiment_id: str) -> dict:
+        return self.ok("GET", "experiments/get", params={"experiment_id": experiment_id})[
+            "experiment"
+        ]
+
+    def create_run(self, experiment_id: str, **fields) -> dict:
+        body = self.ok("POST", "runs/create", json={"experiment_id": experiment_id, **fields})
+        return body["run"]
+
+    def get_run(self, run_id: str) -> dict:
+        return self.ok("GET", "runs/get", params={"run_id": run_id})["run"]
+
+    def search_runs(self, experiment_ids, **fields) -> dict:
+        return self.ok(
+            "POST", "runs/search", json={"experiment_ids": list(experiment_ids), **fields}
+        )
+
+
+class LoamServer:
+    """One ``loam server`` process bound to a data dir and a fixed port."""
+
+    def __init__(self, data_dir: Path, log_path: Path, port: int | None = None):
+        self.binary = loam_binary()
+        self.data_dir = Path(data_dir)
+        self.log_path = Path(log_path)
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.http = requests.Session()
+        self.api = Api(self)
+        self.ajax = Api(self, "/ajax-api/2.0/mlflow/")
+        _ALL_SERVERS.append(self)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, max_bytes: int = 8000) -> str:
+        try:
+            data = self.log_path.read_bytes()
+        except OSError:
+            return "<no log>"
+        return data[-max_bytes:].decode("utf-8", "replace")
+
+    def start(self) -> "LoamServer":
+        """Starts (or restarts) the server on the same data dir and port."""
+        assert not self.running, "server already running"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.http.close()
+        self.http = requests.Session()
+        with open(self.log_path, "ab") as log:
+            log.write(f"\n===== starting loam on port {self.port} =====\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                [
+                    str(self.binary),
+                    "server",
+                    "--data-dir",
+                    str(self.data_dir),
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        last_err = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"loam exited with code {self.proc.returncode} during startup.\n"
+                    f"--- log tail ---\n{self.log_tail()}"
+                )
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException as e:  # not listening yet
+                last_err = e
+            time.sleep(0.05)
+        self.kill9()
+        raise RuntimeError(
+            f"loam did not become healthy within {STARTUP_TIMEOUT_S}s ({last_err}).\n"
+            f"--- log tail ---\n{self.log_tail()}"
+        )
+
+    def stop(self) -> int:
+        """SIGTERM, then asserts a graceful exit with status 0 within 10 s."""
+        if self.proc is None:
+            return 0
+        self.http.close()
+        proc = self.proc
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                self.proc = None
+                raise AssertionError(
+                    f"loam did not exit within {SHUTDOWN_TIMEOUT_S}s of SIGTERM.\n"
+                    f"--- log tail ---\n{self.log_tail()}"
+                )
+        self.proc = None
+        assert proc.returncode == 0, (
+            f"loam exited with code {proc.returncode} after SIGTERM (expected 0).\n"
+            f"--- log tail ---\n{self.log_tail()}"
+        )
+        return proc.returncode
+
+    def kill9(self) -> None:
+        """Kills the server abruptly (SIGKILL), simulating a crash."""
+        self.http.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+        self.proc = None
+
+    def health(self) -> bool:
+        try:
+            return requests.get(self.url + "/health", timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+
+
+def _start_server(data_dir: Path, log_path: Path) -> LoamServer:
+    # A port picked by free_port() can in rare cases be grabbed before loam binds
+    # it; retry once on a new port in that case.
+    try:
+        return LoamServer(data_dir, log_path).start()
+    except RuntimeError as first:
+        if "in use" not in str(first).lower():
+            raise
+        return LoamServer(data_dir, log_path.with_suffix(".retry.log")).start()
+
+
+# ---------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The shared Loam server used by most tests (tests use unique names)."""
+    base = tmp_path_factory.mktemp("loam-session")
+    srv = _start_server(base / "data", base / "loam.log")
+    yield srv
+    if srv.proc is not None:
+        srv.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    """A private Loam server with an empty data dir, for isolation-sensitive tests."""
+    srv = _start_server(tmp_path / "data", tmp_path / "loam.log")
+    yield srv
+    if srv.proc is not None:
+        srv.stop()
+
+
+@pytest.fixture
+def api(server) -> Api:
+    """``api(method, path, json=None, params=None)`` against /api/2.0/mlflow/ (+ helpers)."""
+    return server.api
+
+
+@pytest.fixture
+def ajax(server) -> Api:
+    """Same as ``api`` but rooted at /ajax-api/2.0/mlflow/."""
+    return server.ajax
+
+
+@pytest.fixture
+def experiment_id(api) -> str:
+    """A brand-new experiment on the session server."""
+    return api.create_experiment(f"e2e-{uuid.uuid4().hex}")
+
+
+@pytest.fixture
+def run_id(api, experiment_id) -> str:
+    """A brand-new active run in a brand-new experiment."""
+    return api.create_run(experiment_id, start_time=1_000)["info"]["run_id"]
+
+
+@pytest.fixture
+def tracking_uri(server):
+    """Points the mlflow client at the session server; restores state afterwards."""
+    import mlflow
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+    import mlflow.tracking.fluent as fluent
+
+    old_uri = tracking_utils._tracking_uri
+    old_env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID")}
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    mlflow.set_tracking_uri(server.url)
+    os.environ["MLFLOW_TRACKING_URI"] = server.url
+    try:
+        yield server.url
+    finally:
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        fluent._active_experiment_id = None
+        mlflow.set_tracking_uri(old_uri)
+        for key, value in old_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def client(tracking_uri):
+    """An ``MlflowClient`` bound to the session server."""
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri)
+
+
+# ---------------------------------------------------------------------------
+# Failure reporting: attach the server log tail to failed tests.
+# ---------------------------------------------------------------------------
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {}) or {}
+    servers = [v for v in funcargs.values() if isinstance(v, LoamServer)]
+    servers += [v.server for v in funcargs.values() if isinstance(v, Api)]
+    if not servers:
+        servers = list(_ALL_SERVERS)
+    seen = set()
+    for srv in servers:
+        if id(srv) in seen:
+            continue
+        seen.add(id(srv))
+        report.sections.append(
+            (f"loam server log tail ({srv.log_path})", srv.log_tail())
+        )

@@ -29,6 +29,8 @@ using asio::use_awaitable;
 
 namespace {
 
+constexpr uint64_t kMaxDrainBytes = 64 * 1024 * 1024;
+
 // One live connection, registered so shutdown can close it when it is idle.
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
@@ -66,6 +68,8 @@ struct Server::Impl {
   awaitable<void> Accept();
   awaitable<void> Serve(std::shared_ptr<Connection> conn, uint64_t id);
   awaitable<bool> HandleOne(Connection& conn, beast::flat_buffer& buffer);
+  awaitable<bool> Drain(Connection& conn, beast::flat_buffer& buffer,
+                        bhttp::request_parser<bhttp::empty_body>& header_parser);
   awaitable<void> Write(Connection& conn, Response res, unsigned version, bool keep_alive,
                         beast::error_code& ec);
   void CloseIdleConnections();
@@ -255,7 +259,16 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
   Response res;
   bool body_ok = true;
   size_t limit = route ? route->max_body_bytes : 1024 * 1024;
-  if (route && !match.method_not_allowed && route->body_mode == BodyMode::kStreamed) {
+  auto declared = header_parser.content_length();
+  if (declared && *declared > limit) {
+    // Refused before reading: drain a modest body so the client reads our answer rather
+    // than a reset, then answer with the protocol's error.
+    keep_alive = keep_alive && *declared <= kMaxDrainBytes && co_await Drain(conn, buffer, header_parser);
+    res = errors(ResourceExhausted("request body of " + std::to_string(*declared) + " bytes exceeds the limit of " +
+                                   std::to_string(limit) + " bytes for this endpoint"));
+    res.status = 413;
+    body_ok = false;
+  } else if (route && !match.method_not_allowed && route->body_mode == BodyMode::kStreamed) {
     bhttp::request_parser<bhttp::file_body> parser{std::move(header_parser)};
     parser.body_limit(limit);
     std::error_code fs_ec;
@@ -328,6 +341,22 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
                               {"status", status}, {"ms", seconds * 1000}});
   conn.busy = false;
   co_return keep_alive && !ec;
+}
+
+awaitable<bool> Server::Impl::Drain(Connection& conn, beast::flat_buffer& buffer,
+                                    bhttp::request_parser<bhttp::empty_body>& header_parser) {
+  bhttp::request_parser<bhttp::buffer_body> drain{std::move(header_parser)};
+  drain.body_limit(kMaxDrainBytes);
+  std::vector<char> chunk(64 * 1024);
+  while (!drain.is_done()) {
+    drain.get().body().data = chunk.data();
+    drain.get().body().size = chunk.size();
+    beast::error_code ec;
+    co_await bhttp::async_read(conn.stream, buffer, drain, asio::redirect_error(use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) continue;
+    if (ec) co_return false;
+  }
+  co_return true;
 }
 
 awaitable<void> Server::Impl::Write(Connection& conn, Response res, unsigned version, bool keep_alive,

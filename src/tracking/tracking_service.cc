@@ -64,7 +64,7 @@ TrackingService::TrackingService(std::shared_ptr<TrackingStore> store, std::shar
 StatusOr<std::string> TrackingService::CreateExperiment(const std::string& name, const std::string& artifact_location,
                                                         const std::vector<Tag>& tags) {
   RETURN_IF_ERROR(ValidateExperimentName(name));
-  for (const auto& t : tags) RETURN_IF_ERROR(ValidateTag(t));
+  for (const auto& t : tags) RETURN_IF_ERROR(ValidateExperimentTag(t));
   if (!artifact_location.empty()) {
     auto lower = ToLower(artifact_location);
     if (lower.find("..") != std::string::npos && (StartsWith(lower, "mlflow-artifacts:") || StartsWith(lower, "file:")))
@@ -120,7 +120,7 @@ Status TrackingService::RestoreExperiment(const std::string& experiment_id) {
 
 Status TrackingService::SetExperimentTag(const std::string& experiment_id, const Tag& tag) {
   RETURN_IF_ERROR(CheckExperimentId(experiment_id));
-  RETURN_IF_ERROR(ValidateTag(tag));
+  RETURN_IF_ERROR(ValidateExperimentTag(tag));
   return store_->SetExperimentTag(experiment_id, tag);
 }
 
@@ -293,8 +293,8 @@ StatusOr<std::vector<MetricWithRunId>> TrackingService::GetMetricHistoryBulkInte
     (void)run;
   }
   ASSIGN_OR_RETURN(auto points, store_->GetMetricPointsInRange(run_ids, key, start_step, end_step));
-  // Sample at most `limit` steps, evenly over the union of steps, always keeping the first
-  // and last, as MLflow does so every run is drawn over the same x values.
+  // Sample `limit` steps evenly over the union of all runs' steps, as MLflow does, so every
+  // run is drawn over the same x values.
   std::vector<int64_t> steps;
   for (const auto& p : points) steps.push_back(p.metric.step);
   std::sort(steps.begin(), steps.end());
@@ -303,11 +303,18 @@ StatusOr<std::vector<MetricWithRunId>> TrackingService::GetMetricHistoryBulkInte
   if (static_cast<int64_t>(steps.size()) <= limit) {
     keep.insert(steps.begin(), steps.end());
   } else {
-    keep.insert(steps.front());
-    keep.insert(steps.back());
     double interval = static_cast<double>(steps.size()) / static_cast<double>(limit);
-    for (int64_t i = 0; static_cast<int64_t>(keep.size()) < limit && i < limit; ++i) {
-      keep.insert(steps[static_cast<size_t>(std::floor(i * interval))]);
+    for (int64_t i = 0; i < limit; ++i) keep.insert(steps[static_cast<size_t>(std::floor(i * interval))]);
+    // Each run's first and last step, so every curve is drawn to its ends.
+    std::map<std::string_view, std::pair<int64_t, int64_t>> ends;
+    for (const auto& p : points) {
+      auto [it, inserted] = ends.emplace(p.run_id, std::make_pair(p.metric.step, p.metric.step));
+      it->second.first = std::min(it->second.first, p.metric.step);
+      it->second.second = std::max(it->second.second, p.metric.step);
+    }
+    for (const auto& [run, range] : ends) {
+      keep.insert(range.first);
+      keep.insert(range.second);
     }
   }
   std::vector<MetricWithRunId> out;

@@ -73,27 +73,23 @@ Status ValidateTag(const Tag& t) {
   return LengthLimit("Tag value", t.value, kMaxTagValueLength);
 }
 
+Status ValidateExperimentTag(const Tag& t) {
+  RETURN_IF_ERROR(ValidateEntityKey("tag", t.key));
+  return LengthLimit("Tag value", t.value, kMaxExperimentTagValueLength);
+}
+
 Status ValidateBatchLimits(size_t metrics, size_t params, size_t tags) {
-  auto too_many = [](std::string_view what, size_t limit, size_t got) {
+  auto check = [](std::string_view what, size_t limit, size_t got) {
+    if (got <= limit) return Status::Ok();
     return InvalidArgument(fmt::format(
         "A batch logging request can contain at most {} {}. Got {} {}. Please split up {} across multiple requests "
         "and try again.",
         limit, what, got, what, what));
   };
-  if (metrics > kMaxMetricsPerBatch) return too_many("metrics", kMaxMetricsPerBatch, metrics);
-  if (params + tags > kMaxParamsTagsPerBatch) {
-    return InvalidArgument(fmt::format(
-        "A batch logging request can contain at most {} params and tags in total. Got {} params and {} tags. Please "
-        "split up params and tags across multiple requests and try again.",
-        kMaxParamsTagsPerBatch, params, tags));
-  }
-  if (metrics + params + tags > kMaxEntitiesPerBatch) {
-    return InvalidArgument(fmt::format(
-        "A batch logging request can contain at most {} metrics, params, and tags in total. Got {} metrics, {} "
-        "params, and {} tags.",
-        kMaxEntitiesPerBatch, metrics, params, tags));
-  }
-  return Status::Ok();
+  RETURN_IF_ERROR(check("metrics", kMaxMetricsPerBatch, metrics));
+  RETURN_IF_ERROR(check("params", kMaxParamsTagsPerBatch, params));
+  RETURN_IF_ERROR(check("tags", kMaxParamsTagsPerBatch, tags));
+  return check("metrics, params, and tags", kMaxEntitiesPerBatch, metrics + params + tags);
 }
 
 Status ValidateRunId(std::string_view run_id) {

@@ -13,7 +13,8 @@ namespace loam::tracking {
 inline constexpr size_t kMaxEntityKeyLength = 250;
 inline constexpr size_t kMaxParamValueLength = 6000;
 inline constexpr size_t kMaxTagValueLength = 8000;
-inline constexpr size_t kMaxExperimentNameLength = 256;
+inline constexpr size_t kMaxExperimentNameLength = 500;
+inline constexpr size_t kMaxExperimentTagValueLength = 5000;
 inline constexpr size_t kMaxMetricsPerBatch = 1000;
 inline constexpr size_t kMaxParamsTagsPerBatch = 100;
 inline constexpr size_t kMaxEntitiesPerBatch = 1000;
@@ -33,6 +34,7 @@ Status ValidateEntityKey(std::string_view kind, std::string_view key);
 Status ValidateMetric(const Metric& m);
 Status ValidateParam(const Param& p);
 Status ValidateTag(const Tag& t);
+Status ValidateExperimentTag(const Tag& t);
 Status ValidateBatchLimits(size_t metrics, size_t params, size_t tags);
 Status ValidateRunId(std::string_view run_id);
 Status ValidateExperimentName(std::string_view name);

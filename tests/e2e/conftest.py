@@ -260,6 +260,34 @@ def server(tmp_path_factory):
         srv.stop()
 
 
+@pytest.fixture(autouse=True)
+def _session_server_crash_guard(request):
+    """Attributes a crash of the shared server to the test that caused it.
+
+    If the session server died during a test, that test errors at teardown with
+    the exit code and log tail, and the server is restarted on the same data dir
+    so later tests still run.
+    """
+    if "server" not in request.fixturenames:
+        yield
+        return
+    srv = request.getfixturevalue("server")
+    if srv.proc is not None and srv.proc.poll() is not None:  # died earlier, unnoticed
+        srv.proc = None
+        srv.start()
+    yield
+    if srv.proc is not None and srv.proc.poll() is not None:
+        code = srv.proc.returncode
+        srv.proc = None
+        tail = srv.log_tail()
+        srv.start()
+        pytest.fail(
+            f"loam (session server) died during this test with exit code {code}.\n"
+            f"--- log tail ---\n{tail}",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def fresh_server(tmp_path):
     """A private Loam server with an empty data dir, for isolation-sensitive tests."""

@@ -1,6 +1,7 @@
 """The official mlflow Python client (fluent API and MlflowClient) against Loam."""
 
 import filecmp
+import json
 import math
 import os
 import uuid
@@ -138,8 +139,9 @@ def test_sklearn_model_log_and_load(tracking_uri, client):
         mlflow.sklearn.log_model(model, "model", pip_requirements=["scikit-learn", "numpy"])
     run_id = run.info.run_id
 
-    tags = client.get_run(run_id).data.tags
-    assert '"artifact_path": "model"' in tags["mlflow.log-model.history"]
+    history = json.loads(client.get_run(run_id).data.tags["mlflow.log-model.history"])
+    assert [m["artifact_path"] for m in history] == ["model"]
+    assert "sklearn" in history[0]["flavors"] and history[0]["run_id"] == run_id
     assert {a.path for a in client.list_artifacts(run_id, "model")} >= {"model/MLmodel", "model/model.pkl"}
 
     loaded = mlflow.pyfunc.load_model(f"runs:/{run_id}/model")
@@ -294,8 +296,6 @@ def test_client_log_inputs(client):
 
 def test_fluent_log_input_pandas_dataset(tracking_uri, client, tmp_path):
     """mlflow.log_input(from_pandas(df)) records name, digest, source, schema, profile."""
-    import json
-
     import pandas as pd
 
     df = pd.DataFrame([[1, 2, 3], [1, 2, 3]], columns=["a", "b", "c"])

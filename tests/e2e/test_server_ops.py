@@ -104,15 +104,21 @@ def test_requests_session_keep_alive(server):
         "/api/2.0/mlflow/does-not-exist",
         "/api/2.0/mlflow/experiments/frobnicate",
         "/ajax-api/2.0/mlflow/nope",
-        "/api/2.1/mlflow/experiments/get",
-        "/totally/unknown",
+        "/api/2.0/mlflow-artifacts/nope",
     ],
 )
-def test_unknown_endpoint(server, path):
-    """Unknown routes are 404 ENDPOINT_NOT_FOUND with a JSON body."""
-    resp = requests.get(server.url + path, timeout=10)
-    assert resp.status_code == 404
-    assert resp.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+def test_unknown_mlflow_endpoint(server, path):
+    """Unknown routes under the MLflow prefixes are 404 ENDPOINT_NOT_FOUND (JSON)."""
+    for method in ("GET", "POST"):
+        resp = requests.request(method, server.url + path, json={}, timeout=10)
+        assert resp.status_code == 404
+        assert resp.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+@pytest.mark.parametrize("path", ["/api/2.1/mlflow/experiments/get", "/totally/unknown"])
+def test_unknown_path_outside_mlflow(server, path):
+    """Paths outside any API are a plain 404."""
+    assert requests.get(server.url + path, timeout=10).status_code == 404
 
 
 def test_wrong_method(server):

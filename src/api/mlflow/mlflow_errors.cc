@@ -10,7 +10,7 @@ const char* MlflowErrorCode(StatusCode code) {
     case StatusCode::kNotFound: return "RESOURCE_DOES_NOT_EXIST";
     case StatusCode::kAlreadyExists: return "RESOURCE_ALREADY_EXISTS";
     case StatusCode::kFailedPrecondition: return "INVALID_STATE";
-    case StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
+    case StatusCode::kResourceExhausted: return "REQUEST_LIMIT_EXCEEDED";
     case StatusCode::kUnimplemented: return "NOT_IMPLEMENTED";
     case StatusCode::kOk:
     case StatusCode::kInternal: return "INTERNAL_ERROR";

@@ -11,6 +11,33 @@ namespace loam::api::mlflow {
 using nlohmann::json;
 using namespace tracking;
 
+namespace {
+
+// Protobuf's parser stops at 100 levels; so do we, before a recursive parser could
+// exhaust the stack on hostile input.
+constexpr int kMaxJsonDepth = 100;
+
+bool NestingExceeds(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 StatusOr<Fields> Fields::FromRequest(const http::Request& req) {
   if (req.method == "GET") {
     json obj = json::object();
@@ -26,6 +53,10 @@ StatusOr<Fields> Fields::FromRequest(const http::Request& req) {
     return Fields(std::move(obj));
   }
   if (Trim(req.body).empty()) return Fields(json::object());
+  if (NestingExceeds(req.body, kMaxJsonDepth)) {
+    return InvalidArgument("Malformed request body: JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                           " levels.");
+  }
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) return InvalidArgument("Malformed JSON in request body: could not parse it as JSON.");
   if (!body.is_object()) return InvalidArgument("Malformed request body: expected a JSON object.");

@@ -29,6 +29,7 @@ class Fields {
   StatusOr<std::vector<std::string>> StringList(const std::string& name) const;
   StatusOr<std::vector<Fields>> MessageList(const std::string& name) const;
   StatusOr<std::optional<Fields>> Message(const std::string& name) const;
+  bool Has(const std::string& name) const { return Find(name) != nullptr; }
   // run_id, or the deprecated run_uuid; required.
   StatusOr<std::string> RunId() const;
 

@@ -8,7 +8,7 @@ using tracking::TrackingService;
 
 namespace {
 
-constexpr size_t kMaxLogBatchBody = 1024 * 1024;  // MLflow's 1 MB request limit for log-batch
+constexpr size_t kMaxLogBatchBody = 1000 * 1000;  // MLflow's 1 MB request limit for log-batch
 
 StatusOr<tracking::Metric> ParseMetric(const Fields& f) {
   tracking::Metric m;
@@ -165,6 +165,10 @@ StatusOr<std::string> LogModel(TrackingService& s, const Fields& f) {
 StatusOr<std::string> LogInputs(TrackingService& s, const Fields& f) {
   ASSIGN_OR_RETURN(std::string run_id, f.RunId());
   std::vector<tracking::DatasetInput> inputs;
+  if (!f.Has("datasets")) {
+    return InvalidArgument("Missing value for required parameter 'datasets'. See the API docs for more information "
+                           "about request parameters.");
+  }
   ASSIGN_OR_RETURN(auto items, f.MessageList("datasets"));
   for (const auto& item : items) {
     tracking::DatasetInput in;

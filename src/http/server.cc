@@ -259,6 +259,13 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
   Response res;
   bool body_ok = true;
   size_t limit = route ? route->max_body_bytes : 1024 * 1024;
+  // A chunked body that outgrows the limit is cut off mid-stream: answer and close.
+  auto too_large = [&] {
+    res = errors(ResourceExhausted("request body exceeds the limit of " + std::to_string(limit) + " bytes"));
+    res.status = 413;
+    body_ok = false;
+    keep_alive = false;
+  };
   auto declared = header_parser.content_length();
   if (declared && *declared > limit) {
     // Refused before reading: drain a modest body so the client reads our answer rather
@@ -282,10 +289,7 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
       co_await bhttp::async_read(conn.stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
       parser.get().body().close();
       if (ec == bhttp::error::body_limit) {
-        res = errors(ResourceExhausted("request body exceeds the limit of " + std::to_string(limit) + " bytes"));
-        res.status = 413;
-        body_ok = false;
-        keep_alive = false;
+        too_large();
       } else if (ec) {
         std::filesystem::remove(req.body_file, fs_ec);
         conn.busy = false;
@@ -298,10 +302,7 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
     parser.body_limit(limit);
     co_await bhttp::async_read(conn.stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     if (ec == bhttp::error::body_limit) {
-      res = errors(ResourceExhausted("request body exceeds the limit of " + std::to_string(limit) + " bytes"));
-      res.status = 413;
-      body_ok = false;
-      keep_alive = false;
+      too_large();
     } else if (ec) {
       conn.busy = false;
       co_return false;

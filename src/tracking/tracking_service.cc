@@ -48,6 +48,16 @@ StatusOr<std::optional<HistoryCursor>> DecodeCursor(const std::string& token) {
                                                     j["seq"].get<int64_t>()});
 }
 
+StatusOr<std::vector<OrderBy>> ParseOrderByList(const std::vector<std::string>& clauses,
+                                                StatusOr<OrderBy> (*parse)(std::string_view)) {
+  std::vector<OrderBy> out;
+  for (const auto& clause : clauses) {
+    ASSIGN_OR_RETURN(OrderBy parsed, parse(clause));
+    out.push_back(std::move(parsed));
+  }
+  return out;
+}
+
 Status CheckExperimentId(const std::string& id) {
   if (id.empty()) return InvalidArgument("Missing value for required parameter 'experiment_id'.");
   return Status::Ok();
@@ -88,10 +98,7 @@ StatusOr<Page<Experiment>> TrackingService::SearchExperiments(const SearchExperi
   q.max_results = req.max_results.value_or(kSearchMaxResultsDefault);
   RETURN_IF_ERROR(ValidateMaxResults(q.max_results));
   ASSIGN_OR_RETURN(q.filter, ParseExperimentFilter(req.filter));
-  for (const auto& ob : req.order_by) {
-    ASSIGN_OR_RETURN(OrderBy parsed, ParseExperimentOrderBy(ob));
-    q.order_by.push_back(std::move(parsed));
-  }
+  ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(req.order_by, ParseExperimentOrderBy));
   q.view_type = req.view_type;
   ASSIGN_OR_RETURN(q.offset, DecodeOffsetToken(req.page_token));
   ASSIGN_OR_RETURN(ExperimentPage page, store_->SearchExperiments(q));
@@ -244,10 +251,7 @@ StatusOr<Page<Run>> TrackingService::SearchRuns(const SearchRunsRequest& req) {
   q.max_results = req.max_results.value_or(kSearchMaxResultsDefault);
   RETURN_IF_ERROR(ValidateMaxResults(q.max_results));
   ASSIGN_OR_RETURN(q.filter, ParseRunFilter(req.filter));
-  for (const auto& ob : req.order_by) {
-    ASSIGN_OR_RETURN(OrderBy parsed, ParseRunOrderBy(ob));
-    q.order_by.push_back(std::move(parsed));
-  }
+  ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(req.order_by, ParseRunOrderBy));
   q.view_type = req.view_type;
   ASSIGN_OR_RETURN(q.offset, DecodeOffsetToken(req.page_token));
   if (q.experiment_ids.empty()) return Page<Run>{};

@@ -222,3 +222,20 @@ def test_experiment_routes_via_ajax_api(api, ajax):
     assert api.get_experiment(exp_id)["name"] == name
     found = ajax.ok("POST", "experiments/search", json={"filter": f"name = '{name}'", "max_results": 10})
     assert [e["experiment_id"] for e in found["experiments"]] == [exp_id]
+
+
+def test_experiment_name_and_tag_length_limits(api):
+    """Experiment names up to 500 characters and experiment tag values up to 5000, as MLflow."""
+    name = "n" * 500
+    exp_id = api.ok("POST", "experiments/create", json={"name": name})["experiment_id"]
+    api.expect_error(api("POST", "experiments/create", json={"name": "n" * 501}), 400, "INVALID_PARAMETER_VALUE")
+    api.ok("POST", "experiments/set-experiment-tag", json={"experiment_id": exp_id, "key": "k", "value": "v" * 5000})
+    err = api.expect_error(
+        api("POST", "experiments/set-experiment-tag", json={"experiment_id": exp_id, "key": "k", "value": "v" * 5001}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+    )
+    assert "5000" in err["message"]
+    exp = api.ok("GET", "experiments/get", params={"experiment_id": exp_id})["experiment"]
+    assert exp["name"] == name
+    assert tags_of(exp)["k"] == "v" * 5000

@@ -51,9 +51,15 @@ StatusOr<std::string> TailPath(const http::Request& req) {
   return *decoded;
 }
 
-http::Response Wrap(const StatusOr<std::string>& body) {
-  if (!body.ok()) return MlflowError(body.status());
-  return http::Response::Json(200, *body);
+// A handler for a prefix route whose action only succeeds or fails: {} or the error.
+template <typename Action>
+http::Handler OnPath(Action action) {
+  return [action](http::Request& req) {
+    auto path = TailPath(req);
+    if (!path.ok()) return MlflowError(path.status());
+    Status s = action(*path, req);
+    return s.ok() ? http::Response::Json(200, "{}") : MlflowError(s);
+  };
 }
 
 }  // namespace
@@ -111,28 +117,16 @@ void AddArtifactProxyRoutes(http::Router& router, const std::string& api_prefix,
               .body_mode = http::BodyMode::kStreamed,
               .max_body_bytes = size_t{64} * 1024 * 1024 * 1024,
               .handler =
-                  [service](http::Request& req) {
-                    auto path = TailPath(req);
-                    if (!path.ok()) return MlflowError(path.status());
-                    return Wrap([&]() -> StatusOr<std::string> {
-                      RETURN_IF_ERROR(service->PutArtifact(*path, req.body_file));
-                      return EmptyResponse();
-                    }());
-                  },
+                  OnPath([service](const std::string& path, http::Request& req) {
+                    return service->PutArtifact(path, req.body_file);
+                  }),
               .errors = MlflowError});
   router.Add({.name = "mlflow-artifacts.delete",
               .methods = {"DELETE"},
               .path = base + "/",
               .prefix = true,
               .handler =
-                  [service](http::Request& req) {
-                    auto path = TailPath(req);
-                    if (!path.ok()) return MlflowError(path.status());
-                    return Wrap([&]() -> StatusOr<std::string> {
-                      RETURN_IF_ERROR(service->DeleteArtifact(*path));
-                      return EmptyResponse();
-                    }());
-                  },
+                  OnPath([service](const std::string& path, http::Request&) { return service->DeleteArtifact(path); }),
               .errors = MlflowError});
 }
 

@@ -138,6 +138,23 @@ void AppendRunOrder(SqlBuilder& b, const OrderBy& ob) {
   }
 }
 
+// Runs an id query ending in "LIMIT max_results + 1 OFFSET ..." and returns at most
+// max_results ids (as text), setting has_more when the extra row came back.
+StatusOr<std::vector<std::string>> PagedIds(Connection& c, const SqlBuilder& b, int64_t max_results, bool& has_more) {
+  ASSIGN_OR_RETURN(Statement * s, c.Prepare(b.sql));
+  RETURN_IF_ERROR(b.BindAll(*s));
+  std::vector<std::string> ids;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    ids.push_back(s->Text(0));
+  }
+  s->Reset();
+  has_more = static_cast<int64_t>(ids.size()) > max_results;
+  if (has_more) ids.pop_back();
+  return ids;
+}
+
 const char* LifecycleFilter(ViewType v) {
   switch (v) {
     case ViewType::kActiveOnly: return "('active')";
@@ -320,20 +337,8 @@ StatusOr<ExperimentPage> SqliteTrackingStore::SearchExperiments(const Experiment
   b.Arg(q.offset);
 
   ASSIGN_OR_RETURN(auto r, AcquireReader());
-  ASSIGN_OR_RETURN(Statement * s, (*r)->Prepare(b.sql));
-  RETURN_IF_ERROR(b.BindAll(*s));
-  std::vector<std::string> ids;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    ids.push_back(std::to_string(s->Int(0)));
-  }
-  s->Reset();
   ExperimentPage page;
-  if (static_cast<int64_t>(ids.size()) > q.max_results) {
-    page.has_more = true;
-    ids.pop_back();
-  }
+  ASSIGN_OR_RETURN(auto ids, PagedIds(**r, b, q.max_results, page.has_more));
   for (const auto& id : ids) {
     ASSIGN_OR_RETURN(Experiment e, detail::LoadExperiment(**r, id));
     page.experiments.push_back(std::move(e));
@@ -363,20 +368,8 @@ StatusOr<RunPage> SqliteTrackingStore::SearchRuns(const RunQuery& q) {
   b.Arg(q.offset);
 
   ASSIGN_OR_RETURN(auto r, AcquireReader());
-  ASSIGN_OR_RETURN(Statement * s, (*r)->Prepare(b.sql));
-  RETURN_IF_ERROR(b.BindAll(*s));
-  std::vector<std::string> ids;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    ids.push_back(s->Text(0));
-  }
-  s->Reset();
   RunPage page;
-  if (static_cast<int64_t>(ids.size()) > q.max_results) {
-    page.has_more = true;
-    ids.pop_back();
-  }
+  ASSIGN_OR_RETURN(auto ids, PagedIds(**r, b, q.max_results, page.has_more));
   ASSIGN_OR_RETURN(page.runs, detail::LoadRuns(**r, ids));
   return page;
 }

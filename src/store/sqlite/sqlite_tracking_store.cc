@@ -146,73 +146,65 @@ StatusOr<Experiment> SqliteTrackingStore::GetExperimentByName(const std::string&
 }
 
 Status SqliteTrackingStore::RenameExperiment(const std::string& experiment_id, const std::string& new_name, int64_t now) {
-  std::lock_guard lock(write_mu_);
-  Connection& c = *writer_;
-  Transaction tx(c);
-  RETURN_IF_ERROR(tx.begin_status());
-  Status active = CheckExperimentActive(c, experiment_id);
-  if (active.code() == StatusCode::kInvalidArgument) return InvalidArgument("Cannot rename a non-active experiment.");
-  RETURN_IF_ERROR(active);
-  ASSIGN_OR_RETURN(Statement * dup, c.Prepare("SELECT experiment_id FROM experiments WHERE name = ?"));
-  dup->Bind(1, new_name);
-  ASSIGN_OR_RETURN(bool exists, dup->Step());
-  bool same = exists && std::to_string(dup->Int(0)) == experiment_id;
-  dup->Reset();
-  if (exists && !same) return AlreadyExists(fmt::format("Experiment(name={}) already exists.", new_name));
-  ASSIGN_OR_RETURN(Statement * s, c.Prepare("UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?"));
-  RETURN_IF_ERROR(s->Bind(1, new_name).Bind(2, now).Bind(3, *ExperimentKey(experiment_id)).Exec());
-  return tx.Commit();
+  return Write([&](Connection& c) -> Status {
+    Status active = CheckExperimentActive(c, experiment_id);
+    if (active.code() == StatusCode::kInvalidArgument) return InvalidArgument("Cannot rename a non-active experiment.");
+    RETURN_IF_ERROR(active);
+    ASSIGN_OR_RETURN(Statement * dup, c.Prepare("SELECT experiment_id FROM experiments WHERE name = ?"));
+    dup->Bind(1, new_name);
+    ASSIGN_OR_RETURN(bool exists, dup->Step());
+    bool same = exists && std::to_string(dup->Int(0)) == experiment_id;
+    dup->Reset();
+    if (exists && !same) return AlreadyExists(fmt::format("Experiment(name={}) already exists.", new_name));
+    ASSIGN_OR_RETURN(Statement * s, c.Prepare("UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?"));
+    RETURN_IF_ERROR(s->Bind(1, new_name).Bind(2, now).Bind(3, *ExperimentKey(experiment_id)).Exec());
+    return Status::Ok();
+  });
 }
 
 Status SqliteTrackingStore::SetExperimentLifecycle(const std::string& experiment_id, LifecycleStage stage, int64_t now) {
-  std::lock_guard lock(write_mu_);
-  Connection& c = *writer_;
-  Transaction tx(c);
-  RETURN_IF_ERROR(tx.begin_status());
-  auto key = ExperimentKey(experiment_id);
-  if (!key) return ExperimentNotFound(experiment_id);
-  // Deleting needs an active experiment and restoring a deleted one, as in MLflow.
-  const char* required = stage == LifecycleStage::kDeleted ? "active" : "deleted";
-  ASSIGN_OR_RETURN(Statement * s, c.Prepare("SELECT 1 FROM experiments WHERE experiment_id = ? AND lifecycle_stage = ?"));
-  s->Bind(1, *key).Bind(2, required);
-  ASSIGN_OR_RETURN(bool row, s->Step());
-  s->Reset();
-  if (!row) return ExperimentNotFound(experiment_id);
-  const char* target = LifecycleStageName(stage);
-  ASSIGN_OR_RETURN(Statement * up, c.Prepare(
-      "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?"));
-  RETURN_IF_ERROR(up->Bind(1, target).Bind(2, now).Bind(3, *key).Exec());
-  ASSIGN_OR_RETURN(Statement * runs, c.Prepare(
-      "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE experiment_id = ?"));
-  runs->Bind(1, target).Bind(3, *key);
-  if (stage == LifecycleStage::kDeleted) runs->Bind(2, now); else runs->BindNull(2);
-  RETURN_IF_ERROR(runs->Exec());
-  return tx.Commit();
+  return Write([&](Connection& c) -> Status {
+    auto key = ExperimentKey(experiment_id);
+    if (!key) return ExperimentNotFound(experiment_id);
+    // Deleting needs an active experiment and restoring a deleted one, as in MLflow.
+    const char* required = stage == LifecycleStage::kDeleted ? "active" : "deleted";
+    ASSIGN_OR_RETURN(Statement * s, c.Prepare("SELECT 1 FROM experiments WHERE experiment_id = ? AND lifecycle_stage = ?"));
+    s->Bind(1, *key).Bind(2, required);
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    s->Reset();
+    if (!row) return ExperimentNotFound(experiment_id);
+    const char* target = LifecycleStageName(stage);
+    ASSIGN_OR_RETURN(Statement * up, c.Prepare(
+        "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?"));
+    RETURN_IF_ERROR(up->Bind(1, target).Bind(2, now).Bind(3, *key).Exec());
+    ASSIGN_OR_RETURN(Statement * runs, c.Prepare(
+        "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE experiment_id = ?"));
+    runs->Bind(1, target).Bind(3, *key);
+    if (stage == LifecycleStage::kDeleted) runs->Bind(2, now); else runs->BindNull(2);
+    RETURN_IF_ERROR(runs->Exec());
+    return Status::Ok();
+  });
 }
 
 Status SqliteTrackingStore::SetExperimentTag(const std::string& experiment_id, const Tag& tag) {
-  std::lock_guard lock(write_mu_);
-  Connection& c = *writer_;
-  Transaction tx(c);
-  RETURN_IF_ERROR(tx.begin_status());
-  RETURN_IF_ERROR(CheckExperimentActive(c, experiment_id));
-  ASSIGN_OR_RETURN(Statement * s, c.Prepare("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
-                                            "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value"));
-  RETURN_IF_ERROR(s->Bind(1, *ExperimentKey(experiment_id)).Bind(2, tag.key).Bind(3, tag.value).Exec());
-  return tx.Commit();
+  return Write([&](Connection& c) -> Status {
+    RETURN_IF_ERROR(CheckExperimentActive(c, experiment_id));
+    ASSIGN_OR_RETURN(Statement * s, c.Prepare("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+                                              "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value"));
+    RETURN_IF_ERROR(s->Bind(1, *ExperimentKey(experiment_id)).Bind(2, tag.key).Bind(3, tag.value).Exec());
+    return Status::Ok();
+  });
 }
 
 Status SqliteTrackingStore::DeleteExperimentTag(const std::string& experiment_id, const std::string& key) {
-  std::lock_guard lock(write_mu_);
-  Connection& c = *writer_;
-  Transaction tx(c);
-  RETURN_IF_ERROR(tx.begin_status());
-  RETURN_IF_ERROR(CheckExperimentActive(c, experiment_id));
-  ASSIGN_OR_RETURN(Statement * s, c.Prepare("DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?"));
-  RETURN_IF_ERROR(s->Bind(1, *ExperimentKey(experiment_id)).Bind(2, key).Exec());
-  if (c.Changes() == 0)
-    return NotFound(fmt::format("No tag with name: {} in experiment with id {}", key, experiment_id));
-  return tx.Commit();
+  return Write([&](Connection& c) -> Status {
+    RETURN_IF_ERROR(CheckExperimentActive(c, experiment_id));
+    ASSIGN_OR_RETURN(Statement * s, c.Prepare("DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?"));
+    RETURN_IF_ERROR(s->Bind(1, *ExperimentKey(experiment_id)).Bind(2, key).Exec());
+    if (c.Changes() == 0)
+      return NotFound(fmt::format("No tag with name: {} in experiment with id {}", key, experiment_id));
+    return Status::Ok();
+  });
 }
 
 // ---- runs -----------------------------------------------------------------------------
@@ -277,130 +269,122 @@ StatusOr<RunInfo> SqliteTrackingStore::UpdateRun(const std::string& run_id, cons
 }
 
 Status SqliteTrackingStore::SetRunLifecycle(const std::string& run_id, LifecycleStage stage, int64_t now) {
-  std::lock_guard lock(write_mu_);
-  Connection& c = *writer_;
-  Transaction tx(c);
-  RETURN_IF_ERROR(tx.begin_status());
-  ASSIGN_OR_RETURN(Statement * s, c.Prepare("UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?"));
-  s->Bind(1, LifecycleStageName(stage)).Bind(3, run_id);
-  if (stage == LifecycleStage::kDeleted) s->Bind(2, now); else s->BindNull(2);
-  RETURN_IF_ERROR(s->Exec());
-  if (c.Changes() == 0) return RunNotFound(run_id);
-  return tx.Commit();
+  return Write([&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement * s, c.Prepare("UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?"));
+    s->Bind(1, LifecycleStageName(stage)).Bind(3, run_id);
+    if (stage == LifecycleStage::kDeleted) s->Bind(2, now); else s->BindNull(2);
+    RETURN_IF_ERROR(s->Exec());
+    if (c.Changes() == 0) return RunNotFound(run_id);
+    return Status::Ok();
+  });
 }
 
 Status SqliteTrackingStore::LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                                      const std::vector<Param>& params, const std::vector<Tag>& tags) {
-  std::lock_guard lock(write_mu_);
-  Connection& c = *writer_;
-  Transaction tx(c);
-  RETURN_IF_ERROR(tx.begin_status());
-  RETURN_IF_ERROR(CheckRunActive(c, run_id));
+  return Write([&](Connection& c) -> Status {
+    RETURN_IF_ERROR(CheckRunActive(c, run_id));
 
-  for (const auto& p : params) {
-    ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
-        "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT (run_uuid, key) DO NOTHING"));
-    RETURN_IF_ERROR(ins->Bind(1, run_id).Bind(2, p.key).Bind(3, p.value).Exec());
-    if (c.Changes() > 0) continue;
-    ASSIGN_OR_RETURN(Statement * old, c.Prepare("SELECT value FROM params WHERE run_uuid = ? AND key = ?"));
-    old->Bind(1, run_id).Bind(2, p.key);
-    ASSIGN_OR_RETURN(bool row, old->Step());
-    std::string existing = row ? old->Text(0) : std::string();
-    old->Reset();
-    if (existing != p.value) {
-      return InvalidArgument(fmt::format(
-          "Changing param values is not allowed. Param with key='{}' was already logged with value='{}' for run "
-          "ID='{}'. Attempted logging new value '{}'.",
-          p.key, existing, run_id, p.value));
+    for (const auto& p : params) {
+      ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
+          "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT (run_uuid, key) DO NOTHING"));
+      RETURN_IF_ERROR(ins->Bind(1, run_id).Bind(2, p.key).Bind(3, p.value).Exec());
+      if (c.Changes() > 0) continue;
+      ASSIGN_OR_RETURN(Statement * old, c.Prepare("SELECT value FROM params WHERE run_uuid = ? AND key = ?"));
+      old->Bind(1, run_id).Bind(2, p.key);
+      ASSIGN_OR_RETURN(bool row, old->Step());
+      std::string existing = row ? old->Text(0) : std::string();
+      old->Reset();
+      if (existing != p.value) {
+        return InvalidArgument(fmt::format(
+            "Changing param values is not allowed. Param with key='{}' was already logged with value='{}' for run "
+            "ID='{}'. Attempted logging new value '{}'.",
+            p.key, existing, run_id, p.value));
+      }
     }
-  }
-  for (const auto& t : tags) RETURN_IF_ERROR(UpsertRunTag(c, run_id, t));
+    for (const auto& t : tags) RETURN_IF_ERROR(UpsertRunTag(c, run_id, t));
 
-  if (!metrics.empty()) {
-    ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
-        "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"));
-    // The newest point per key by (step, timestamp, value) becomes the latest value.
-    std::map<std::string_view, const Metric*> newest;
-    auto later = [](const Metric& a, const Metric& b) {
-      double av = std::isnan(a.value) ? 0 : a.value, bv = std::isnan(b.value) ? 0 : b.value;
-      return std::tie(a.step, a.timestamp, av) > std::tie(b.step, b.timestamp, bv);
-    };
-    for (const auto& m : metrics) {
-      bool nan = std::isnan(m.value);
-      RETURN_IF_ERROR(ins->Bind(1, run_id).Bind(2, m.key).Bind(3, nan ? 0.0 : m.value).Bind(4, m.timestamp)
-                          .Bind(5, m.step).Bind(6, nan ? 1 : 0).Exec());
-      auto [it, inserted] = newest.emplace(m.key, &m);
-      if (!inserted && later(m, *it->second)) it->second = &m;
+    if (!metrics.empty()) {
+      ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
+          "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"));
+      // The newest point per key by (step, timestamp, value) becomes the latest value.
+      std::map<std::string_view, const Metric*> newest;
+      auto later = [](const Metric& a, const Metric& b) {
+        double av = std::isnan(a.value) ? 0 : a.value, bv = std::isnan(b.value) ? 0 : b.value;
+        return std::tie(a.step, a.timestamp, av) > std::tie(b.step, b.timestamp, bv);
+      };
+      for (const auto& m : metrics) {
+        bool nan = std::isnan(m.value);
+        RETURN_IF_ERROR(ins->Bind(1, run_id).Bind(2, m.key).Bind(3, nan ? 0.0 : m.value).Bind(4, m.timestamp)
+                            .Bind(5, m.step).Bind(6, nan ? 1 : 0).Exec());
+        auto [it, inserted] = newest.emplace(m.key, &m);
+        if (!inserted && later(m, *it->second)) it->second = &m;
+      }
+      ASSIGN_OR_RETURN(Statement * up, c.Prepare(
+          "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, "
+          "step = excluded.step, is_nan = excluded.is_nan "
+          "WHERE (excluded.step, excluded.timestamp, excluded.value) >= (latest_metrics.step, latest_metrics.timestamp, "
+          "latest_metrics.value)"));
+      for (const auto& [key, m] : newest) {
+        bool nan = std::isnan(m->value);
+        RETURN_IF_ERROR(up->Bind(1, run_id).Bind(2, m->key).Bind(3, nan ? 0.0 : m->value).Bind(4, m->timestamp)
+                            .Bind(5, m->step).Bind(6, nan ? 1 : 0).Exec());
+      }
     }
-    ASSIGN_OR_RETURN(Statement * up, c.Prepare(
-        "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, timestamp = excluded.timestamp, "
-        "step = excluded.step, is_nan = excluded.is_nan "
-        "WHERE (excluded.step, excluded.timestamp, excluded.value) >= (latest_metrics.step, latest_metrics.timestamp, "
-        "latest_metrics.value)"));
-    for (const auto& [key, m] : newest) {
-      bool nan = std::isnan(m->value);
-      RETURN_IF_ERROR(up->Bind(1, run_id).Bind(2, m->key).Bind(3, nan ? 0.0 : m->value).Bind(4, m->timestamp)
-                          .Bind(5, m->step).Bind(6, nan ? 1 : 0).Exec());
-    }
-  }
-  return tx.Commit();
+    return Status::Ok();
+  });
 }
 
 Status SqliteTrackingStore::DeleteTag(const std::string& run_id, const std::string& key) {
-  std::lock_guard lock(write_mu_);
-  Connection& c = *writer_;
-  Transaction tx(c);
-  RETURN_IF_ERROR(tx.begin_status());
-  RETURN_IF_ERROR(CheckRunActive(c, run_id));
-  ASSIGN_OR_RETURN(Statement * s, c.Prepare("DELETE FROM tags WHERE run_uuid = ? AND key = ?"));
-  RETURN_IF_ERROR(s->Bind(1, run_id).Bind(2, key).Exec());
-  if (c.Changes() == 0) return NotFound(fmt::format("No tag with name: {} in run with id {}", key, run_id));
-  return tx.Commit();
+  return Write([&](Connection& c) -> Status {
+    RETURN_IF_ERROR(CheckRunActive(c, run_id));
+    ASSIGN_OR_RETURN(Statement * s, c.Prepare("DELETE FROM tags WHERE run_uuid = ? AND key = ?"));
+    RETURN_IF_ERROR(s->Bind(1, run_id).Bind(2, key).Exec());
+    if (c.Changes() == 0) return NotFound(fmt::format("No tag with name: {} in run with id {}", key, run_id));
+    return Status::Ok();
+  });
 }
 
 Status SqliteTrackingStore::LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) {
-  std::lock_guard lock(write_mu_);
-  Connection& c = *writer_;
-  Transaction tx(c);
-  RETURN_IF_ERROR(tx.begin_status());
-  RETURN_IF_ERROR(CheckRunActive(c, run_id));
-  ASSIGN_OR_RETURN(Statement * exp, c.Prepare("SELECT experiment_id FROM runs WHERE run_uuid = ?"));
-  exp->Bind(1, run_id);
-  ASSIGN_OR_RETURN(bool row, exp->Step());
-  if (!row) return RunNotFound(run_id);
-  int64_t experiment_id = exp->Int(0);
-  exp->Reset();
-  for (const auto& in : inputs) {
-    const Dataset& d = in.dataset;
-    ASSIGN_OR_RETURN(Statement * find, c.Prepare(
-        "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?"));
-    find->Bind(1, experiment_id).Bind(2, d.name).Bind(3, d.digest);
-    ASSIGN_OR_RETURN(bool found, find->Step());
-    std::string dataset_uuid = found ? find->Text(0) : NewUuidHex();
-    find->Reset();
-    if (!found) {
-      ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
-          "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
-      ins->Bind(1, dataset_uuid).Bind(2, experiment_id).Bind(3, d.name).Bind(4, d.digest).Bind(5, d.source_type)
-          .Bind(6, d.source);
-      if (d.schema.empty()) ins->BindNull(7); else ins->Bind(7, d.schema);
-      if (d.profile.empty()) ins->BindNull(8); else ins->Bind(8, d.profile);
-      RETURN_IF_ERROR(ins->Exec());
+  return Write([&](Connection& c) -> Status {
+    RETURN_IF_ERROR(CheckRunActive(c, run_id));
+    ASSIGN_OR_RETURN(Statement * exp, c.Prepare("SELECT experiment_id FROM runs WHERE run_uuid = ?"));
+    exp->Bind(1, run_id);
+    ASSIGN_OR_RETURN(bool row, exp->Step());
+    if (!row) return RunNotFound(run_id);
+    int64_t experiment_id = exp->Int(0);
+    exp->Reset();
+    for (const auto& in : inputs) {
+      const Dataset& d = in.dataset;
+      ASSIGN_OR_RETURN(Statement * find, c.Prepare(
+          "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?"));
+      find->Bind(1, experiment_id).Bind(2, d.name).Bind(3, d.digest);
+      ASSIGN_OR_RETURN(bool found, find->Step());
+      std::string dataset_uuid = found ? find->Text(0) : NewUuidHex();
+      find->Reset();
+      if (!found) {
+        ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
+            "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+        ins->Bind(1, dataset_uuid).Bind(2, experiment_id).Bind(3, d.name).Bind(4, d.digest).Bind(5, d.source_type)
+            .Bind(6, d.source);
+        if (d.schema.empty()) ins->BindNull(7); else ins->Bind(7, d.schema);
+        if (d.profile.empty()) ins->BindNull(8); else ins->Bind(8, d.profile);
+        RETURN_IF_ERROR(ins->Exec());
+      }
+      ASSIGN_OR_RETURN(Statement * link, c.Prepare(
+          "INSERT INTO inputs (run_uuid, dataset_uuid, seq) VALUES (?, ?, (SELECT COUNT(*) FROM inputs WHERE run_uuid = ?)) "
+          "ON CONFLICT DO NOTHING"));
+      RETURN_IF_ERROR(link->Bind(1, run_id).Bind(2, dataset_uuid).Bind(3, run_id).Exec());
+      for (const auto& t : in.tags) {
+        ASSIGN_OR_RETURN(Statement * tag, c.Prepare(
+            "INSERT INTO input_tags (run_uuid, dataset_uuid, key, value) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (run_uuid, dataset_uuid, key) DO UPDATE SET value = excluded.value"));
+        RETURN_IF_ERROR(tag->Bind(1, run_id).Bind(2, dataset_uuid).Bind(3, t.key).Bind(4, t.value).Exec());
+      }
     }
-    ASSIGN_OR_RETURN(Statement * link, c.Prepare(
-        "INSERT INTO inputs (run_uuid, dataset_uuid, seq) VALUES (?, ?, (SELECT COUNT(*) FROM inputs WHERE run_uuid = ?)) "
-        "ON CONFLICT DO NOTHING"));
-    RETURN_IF_ERROR(link->Bind(1, run_id).Bind(2, dataset_uuid).Bind(3, run_id).Exec());
-    for (const auto& t : in.tags) {
-      ASSIGN_OR_RETURN(Statement * tag, c.Prepare(
-          "INSERT INTO input_tags (run_uuid, dataset_uuid, key, value) VALUES (?, ?, ?, ?) "
-          "ON CONFLICT (run_uuid, dataset_uuid, key) DO UPDATE SET value = excluded.value"));
-      RETURN_IF_ERROR(tag->Bind(1, run_id).Bind(2, dataset_uuid).Bind(3, t.key).Bind(4, t.value).Exec());
-    }
-  }
-  return tx.Commit();
+    return Status::Ok();
+  });
 }
 
 }  // namespace loam::sqlite

@@ -67,6 +67,17 @@ class SqliteTrackingStore final : public tracking::TrackingStore {
   };
   StatusOr<std::unique_ptr<Reader>> AcquireReader();
 
+  // Runs `body` on the writer connection inside BEGIN IMMEDIATE ... COMMIT; any error
+  // rolls the whole transaction back.
+  template <typename Body>
+  Status Write(Body&& body) {
+    std::lock_guard lock(write_mu_);
+    Transaction tx(*writer_);
+    RETURN_IF_ERROR(tx.begin_status());
+    RETURN_IF_ERROR(body(*writer_));
+    return tx.Commit();
+  }
+
   SqliteStoreOptions options_;
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // guarded by write_mu_

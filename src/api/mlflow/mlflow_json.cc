@@ -64,8 +64,8 @@ StatusOr<Fields> Fields::FromRequest(const http::Request& req) {
 }
 
 const json* Fields::Find(const std::string& name) const {
-  auto it = obj_.find(name);
-  if (it == obj_.end() || it->is_null()) return nullptr;
+  auto it = obj_->find(name);
+  if (it == obj_->end() || it->is_null()) return nullptr;
   return &*it;
 }
 
@@ -157,9 +157,11 @@ StatusOr<std::vector<Fields>> Fields::MessageList(const std::string& name) const
   const json* v = Find(name);
   if (!v) return out;
   if (!v->is_array()) return TypeError(name, *v);
+  out.reserve(v->size());
+  std::string prefix = prefix_ + name + ".";
   for (const auto& item : *v) {
     if (!item.is_object()) return TypeError(name, item);
-    out.emplace_back(item, prefix_ + name + ".");
+    out.push_back(Fields(root_, &item, prefix));
   }
   return out;
 }
@@ -168,7 +170,7 @@ StatusOr<std::optional<Fields>> Fields::Message(const std::string& name) const {
   const json* v = Find(name);
   if (!v) return std::optional<Fields>();
   if (!v->is_object()) return TypeError(name, *v);
-  return std::optional<Fields>(Fields(*v, prefix_ + name + "."));
+  return std::optional<Fields>(Fields(root_, v, prefix_ + name + "."));
 }
 
 StatusOr<std::string> Fields::RunId() const {

@@ -3,6 +3,7 @@
 // writing entities with MLflow's field names (NaN/Infinity as strings, unset fields omitted).
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -17,7 +18,8 @@ namespace loam::api::mlflow {
 // Typed access to the fields of one request message (or a nested message).
 class Fields {
  public:
-  explicit Fields(nlohmann::json obj, std::string prefix = "") : obj_(std::move(obj)), prefix_(std::move(prefix)) {}
+  explicit Fields(nlohmann::json obj)
+      : root_(std::make_shared<const nlohmann::json>(std::move(obj))), obj_(root_.get()) {}
   // GET: the query string; other methods: the JSON body ("" counts as {}).
   static StatusOr<Fields> FromRequest(const http::Request& req);
 
@@ -36,7 +38,11 @@ class Fields {
  private:
   const nlohmann::json* Find(const std::string& name) const;
   Status TypeError(const std::string& name, const nlohmann::json& value) const;
-  nlohmann::json obj_;
+  // Nested messages share the parsed document; a Fields is a view of one object in it.
+  Fields(std::shared_ptr<const nlohmann::json> root, const nlohmann::json* obj, std::string prefix)
+      : root_(std::move(root)), obj_(obj), prefix_(std::move(prefix)) {}
+  std::shared_ptr<const nlohmann::json> root_;
+  const nlohmann::json* obj_;
   std::string prefix_;
 };
 

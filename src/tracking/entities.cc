@@ -31,4 +31,22 @@ std::optional<RunStatus> ParseRunStatus(std::string_view name) {
   return std::nullopt;
 }
 
+const char* LoggedModelStatusName(LoggedModelStatus s) {
+  switch (s) {
+    case LoggedModelStatus::kUnspecified: return "LOGGED_MODEL_STATUS_UNSPECIFIED";
+    case LoggedModelStatus::kPending: return "LOGGED_MODEL_PENDING";
+    case LoggedModelStatus::kReady: return "LOGGED_MODEL_READY";
+    case LoggedModelStatus::kUploadFailed: return "LOGGED_MODEL_UPLOAD_FAILED";
+  }
+  return "LOGGED_MODEL_STATUS_UNSPECIFIED";
+}
+
+std::optional<LoggedModelStatus> ParseLoggedModelStatus(std::string_view name) {
+  if (name == "LOGGED_MODEL_STATUS_UNSPECIFIED" || name == "0") return LoggedModelStatus::kUnspecified;
+  if (name == "LOGGED_MODEL_PENDING" || name == "1") return LoggedModelStatus::kPending;
+  if (name == "LOGGED_MODEL_READY" || name == "2") return LoggedModelStatus::kReady;
+  if (name == "LOGGED_MODEL_UPLOAD_FAILED" || name == "3") return LoggedModelStatus::kUploadFailed;
+  return std::nullopt;
+}
+
 }  // namespace loam::tracking

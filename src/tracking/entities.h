@@ -74,12 +74,42 @@ struct RunInfo {
   LifecycleStage lifecycle_stage = LifecycleStage::kActive;
 };
 
+// A model a run produced (MLflow 3's LoggedModelOutput) or consumed (ModelInput).
+struct ModelLink {
+  std::string model_id;
+  int64_t step = 0;
+};
+
 struct Run {
   RunInfo info;
   std::vector<Metric> metrics;  // latest value per key
   std::vector<Param> params;
   std::vector<Tag> tags;
   std::vector<DatasetInput> inputs;
+  std::vector<ModelLink> model_inputs;
+  std::vector<ModelLink> model_outputs;
+};
+
+// MLflow 3's logged model: a model with its own id, artifacts, params and tags, usually
+// produced by a run.
+enum class LoggedModelStatus { kUnspecified, kPending, kReady, kUploadFailed };
+const char* LoggedModelStatusName(LoggedModelStatus s);  // LOGGED_MODEL_PENDING, ...
+std::optional<LoggedModelStatus> ParseLoggedModelStatus(std::string_view name);
+
+struct LoggedModel {
+  std::string model_id;  // "m-" + 32 hex characters
+  std::string experiment_id;
+  std::string name;
+  std::string artifact_uri;
+  int64_t creation_timestamp_ms = 0;
+  int64_t last_updated_timestamp_ms = 0;
+  std::string model_type;
+  std::string source_run_id;
+  LoggedModelStatus status = LoggedModelStatus::kPending;
+  std::string status_message;
+  LifecycleStage lifecycle_stage = LifecycleStage::kActive;
+  std::vector<Tag> tags;
+  std::vector<Param> params;
 };
 
 // Well-known tags the server keeps in sync with run attributes.

@@ -28,9 +28,14 @@ const char* CompareOpSql(CompareOp op) {
 
 bool IsNumericRunAttribute(std::string_view key) { return key == "start_time" || key == "end_time"; }
 
+bool IsLoggedModelAttribute(std::string_view key) {
+  return key == "name" || key == "model_id" || key == "model_type" || key == "status" || key == "source_run_id" ||
+         key == "creation_timestamp" || key == "last_updated_timestamp";
+}
+
 namespace {
 
-enum class Grammar { kRuns, kExperiments };
+enum class Grammar { kRuns, kExperiments, kLoggedModels };
 
 struct Token {
   enum Kind { kIdent, kString, kNumber, kOp, kLParen, kRParen, kComma, kEnd } kind;
@@ -149,15 +154,21 @@ std::optional<EntityType> EntityFromPrefix(std::string_view prefix, Grammar gram
   std::string p = ToLower(prefix);
   if (p == "tag" || p == "tags") return EntityType::kTag;
   if (p == "attribute" || p == "attributes" || p == "attr" || p == "run") return EntityType::kAttribute;
-  if (grammar == Grammar::kRuns) {
+  if (grammar != Grammar::kExperiments) {
     if (p == "metric" || p == "metrics") return EntityType::kMetric;
     if (p == "param" || p == "params" || p == "parameter" || p == "parameters") return EntityType::kParam;
-    if (p == "dataset" || p == "datasets") return EntityType::kDataset;
   }
+  if (grammar == Grammar::kRuns && (p == "dataset" || p == "datasets")) return EntityType::kDataset;
   return std::nullopt;
 }
 
 std::optional<std::string> CanonicalAttribute(std::string_view key, Grammar grammar) {
+  if (grammar == Grammar::kLoggedModels) {
+    if (key == "creation_time") return std::string("creation_timestamp");
+    if (key == "last_updated_time") return std::string("last_updated_timestamp");
+    if (IsLoggedModelAttribute(key)) return std::string(key);
+    return std::nullopt;
+  }
   if (grammar == Grammar::kExperiments) {
     if (key == "name" || key == "creation_time" || key == "last_update_time" || key == "experiment_id")
       return std::string(key);
@@ -297,9 +308,7 @@ class Parser {
 
     Comparison c{id.entity, id.key, op, std::monostate{}};
     bool numeric = id.entity == EntityType::kMetric ||
-                   (id.entity == EntityType::kAttribute &&
-                    (grammar_ == Grammar::kRuns ? IsNumericRunAttribute(id.key)
-                                                : (id.key == "creation_time" || id.key == "last_update_time")));
+                   (id.entity == EntityType::kAttribute && IsNumericAttribute(id.key));
     RETURN_IF_ERROR(CheckOperator(c, numeric, op_tok.pos));
 
     if (op == CompareOp::kIsNull || op == CompareOp::kIsNotNull) return c;
@@ -334,6 +343,15 @@ class Parser {
       c.value = v.text;
     }
     return c;
+  }
+
+  bool IsNumericAttribute(const std::string& key) const {
+    switch (grammar_) {
+      case Grammar::kRuns: return IsNumericRunAttribute(key);
+      case Grammar::kExperiments: return key == "creation_time" || key == "last_update_time";
+      case Grammar::kLoggedModels: return key == "creation_timestamp" || key == "last_updated_timestamp";
+    }
+    return false;
   }
 
   Status CheckOperator(const Comparison& c, bool numeric, size_t pos) const {
@@ -374,6 +392,9 @@ StatusOr<OrderBy> ParseOrderByWith(std::string_view input, Grammar grammar) {
 StatusOr<Filter> ParseRunFilter(std::string_view filter) { return ParseFilterWith(filter, Grammar::kRuns); }
 StatusOr<OrderBy> ParseRunOrderBy(std::string_view clause) { return ParseOrderByWith(clause, Grammar::kRuns); }
 StatusOr<Filter> ParseExperimentFilter(std::string_view filter) { return ParseFilterWith(filter, Grammar::kExperiments); }
+StatusOr<Filter> ParseLoggedModelFilter(std::string_view filter) {
+  return ParseFilterWith(filter, Grammar::kLoggedModels);
+}
 StatusOr<OrderBy> ParseExperimentOrderBy(std::string_view clause) {
   return ParseOrderByWith(clause, Grammar::kExperiments);
 }

@@ -46,6 +46,11 @@ StatusOr<OrderBy> ParseRunOrderBy(std::string_view clause);
 StatusOr<Filter> ParseExperimentFilter(std::string_view filter);
 StatusOr<OrderBy> ParseExperimentOrderBy(std::string_view clause);
 
+// Logged models: name, model_id, model_type, status, source_run_id, creation_timestamp,
+// last_updated_timestamp (optionally attributes.), params.<k>, tags.<k>, metrics.<k>.
+StatusOr<Filter> ParseLoggedModelFilter(std::string_view filter);
+bool IsLoggedModelAttribute(std::string_view key);
+
 // Attributes whose values are numbers (compared with <, >, ...).
 bool IsNumericRunAttribute(std::string_view key);
 

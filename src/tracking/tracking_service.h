@@ -93,6 +93,34 @@ class TrackingService {
                                                                       std::optional<int64_t> end_step,
                                                                       std::optional<int64_t> max_results);
 
+  // Logged models (MLflow 3).
+  struct NewLoggedModel {
+    std::string experiment_id;
+    std::string name;  // generated when empty
+    std::string model_type;
+    std::string source_run_id;
+    std::vector<Tag> tags;
+    std::vector<Param> params;
+  };
+  StatusOr<LoggedModel> CreateLoggedModel(const NewLoggedModel& req);
+  StatusOr<LoggedModel> GetLoggedModel(const std::string& model_id, bool allow_deleted);
+  StatusOr<LoggedModel> FinalizeLoggedModel(const std::string& model_id, LoggedModelStatus status);
+  Status DeleteLoggedModel(const std::string& model_id);
+  Status SetLoggedModelTags(const std::string& model_id, const std::vector<Tag>& tags);
+  Status DeleteLoggedModelTag(const std::string& model_id, const std::string& key);
+  Status LogLoggedModelParams(const std::string& model_id, const std::vector<Param>& params);
+  struct LoggedModelOrder {
+    std::string field_name;
+    bool ascending = true;
+  };
+  StatusOr<Page<LoggedModel>> SearchLoggedModels(const std::vector<std::string>& experiment_ids,
+                                                 const std::string& filter,
+                                                 const std::vector<LoggedModelOrder>& order_by,
+                                                 std::optional<int64_t> max_results, const std::string& page_token);
+  Status LogRunModels(const std::string& run_id, const std::vector<ModelLink>& models, bool as_inputs);
+  // Immediate children of a directory of the model's artifacts, paths relative to its root.
+  StatusOr<ArtifactListing> ListLoggedModelArtifacts(const std::string& model_id, const std::string& path);
+
   // Artifacts of a run (the /mlflow/artifacts/list endpoint).
   StatusOr<ArtifactListing> ListRunArtifacts(const std::string& run_id, const std::string& path);
 
@@ -105,6 +133,8 @@ class TrackingService {
   static constexpr const char* kArtifactScheme = "mlflow-artifacts:";
 
  private:
+  StatusOr<ArtifactListing> ListUnder(const std::string& root_uri, const std::string& path);
+
   std::shared_ptr<TrackingStore> store_;
   std::shared_ptr<objects::ObjectStore> artifacts_;
   Clock clock_;

@@ -78,6 +78,19 @@ struct MetricHistoryPage {
   std::optional<HistoryCursor> next;  // set when more points follow
 };
 
+struct LoggedModelQuery {
+  std::vector<std::string> experiment_ids;
+  Filter filter;
+  std::vector<OrderBy> order_by;
+  int64_t max_results = 100;
+  int64_t offset = 0;
+};
+
+struct LoggedModelPage {
+  std::vector<LoggedModel> models;
+  bool has_more = false;
+};
+
 class TrackingStore {
  public:
   virtual ~TrackingStore() = default;
@@ -103,6 +116,21 @@ class TrackingStore {
   virtual Status DeleteTag(const std::string& run_id, const std::string& key) = 0;
   virtual Status LogInputs(const std::string& run_id, const std::vector<DatasetInput>& inputs) = 0;
   virtual StatusOr<RunPage> SearchRuns(const RunQuery& q) = 0;
+
+  // Logged models (MLflow 3). The store assigns artifact_uri
+  // "<experiment artifact_location>/models/<model_id>/artifacts".
+  virtual StatusOr<LoggedModel> CreateLoggedModel(const LoggedModel& model) = 0;
+  // allow_deleted: also find models whose lifecycle stage is deleted.
+  virtual StatusOr<LoggedModel> GetLoggedModel(const std::string& model_id, bool allow_deleted) = 0;
+  virtual StatusOr<LoggedModel> FinalizeLoggedModel(const std::string& model_id, LoggedModelStatus status,
+                                                    int64_t now) = 0;
+  virtual Status DeleteLoggedModel(const std::string& model_id, int64_t now) = 0;
+  virtual Status SetLoggedModelTags(const std::string& model_id, const std::vector<Tag>& tags, int64_t now) = 0;
+  virtual Status DeleteLoggedModelTag(const std::string& model_id, const std::string& key, int64_t now) = 0;
+  virtual Status LogLoggedModelParams(const std::string& model_id, const std::vector<Param>& params, int64_t now) = 0;
+  virtual StatusOr<LoggedModelPage> SearchLoggedModels(const LoggedModelQuery& q) = 0;
+  // Links models to a run as its outputs (or, with `as_inputs`, its inputs).
+  virtual Status LinkRunModels(const std::string& run_id, const std::vector<ModelLink>& models, bool as_inputs) = 0;
 
   virtual StatusOr<MetricHistoryPage> GetMetricHistory(const std::string& run_id, const std::string& key,
                                                        std::optional<int64_t> max_results,

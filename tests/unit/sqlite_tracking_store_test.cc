@@ -207,6 +207,7 @@ TEST_F(SqliteStoreTest, MetricHistoryPagesWithAKeysetCursor) {
   EXPECT_EQ(pages, 7);
   ASSERT_EQ(all.size(), 250u);
   for (size_t i = 0; i < all.size(); ++i) EXPECT_DOUBLE_EQ(all[i].value, i * 0.5);
+  ASSERT_TRUE(store_->LogBatch("r", {points[7]}, {}, {}).ok());  // the very same point again is kept once
   auto whole = store_->GetMetricHistory("r", "m", std::nullopt, std::nullopt);
   EXPECT_EQ(whole->metrics.size(), 250u);
   EXPECT_FALSE(whole->next.has_value());

@@ -27,6 +27,11 @@ std::vector<Endpoint> ExperimentEndpoints();
 std::vector<Endpoint> RunEndpoints();
 std::vector<Endpoint> MetricHistoryEndpoints();
 std::vector<Endpoint> RunArtifactEndpoints();
+std::vector<Endpoint> LoggedModelEndpoints();
+
+// /mlflow/logged-models/{model_id}[/params|/tags[/{key}]|/artifacts/directories].
+void AddLoggedModelRoutes(http::Router& router, const std::string& api_prefix,
+                          std::shared_ptr<tracking::TrackingService> service);
 
 // The artifact proxy under <prefix>/mlflow-artifacts/artifacts.
 void AddArtifactProxyRoutes(http::Router& router, const std::string& api_prefix,

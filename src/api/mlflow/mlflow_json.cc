@@ -248,7 +248,36 @@ json ToJson(const Run& run) {
     }
     inputs["dataset_inputs"] = std::move(arr);
   }
-  return {{"info", ToJson(run.info)}, {"data", std::move(data)}, {"inputs", std::move(inputs)}};
+  if (!run.model_inputs.empty()) {
+    json arr = json::array();
+    for (const auto& m : run.model_inputs) arr.push_back({{"model_id", m.model_id}});
+    inputs["model_inputs"] = std::move(arr);
+  }
+  json outputs = json::object();
+  if (!run.model_outputs.empty()) {
+    json arr = json::array();
+    for (const auto& m : run.model_outputs) arr.push_back({{"model_id", m.model_id}, {"step", m.step}});
+    outputs["model_outputs"] = std::move(arr);
+  }
+  return {{"info", ToJson(run.info)}, {"data", std::move(data)}, {"inputs", std::move(inputs)},
+          {"outputs", std::move(outputs)}};
+}
+
+json ToJson(const LoggedModel& m) {
+  json info = {{"model_id", m.model_id},
+               {"experiment_id", m.experiment_id},
+               {"name", m.name},
+               {"artifact_uri", m.artifact_uri},
+               {"creation_timestamp_ms", m.creation_timestamp_ms},
+               {"last_updated_timestamp_ms", m.last_updated_timestamp_ms},
+               {"status", LoggedModelStatusName(m.status)}};
+  if (!m.model_type.empty()) info["model_type"] = m.model_type;
+  if (!m.source_run_id.empty()) info["source_run_id"] = m.source_run_id;
+  if (!m.status_message.empty()) info["status_message"] = m.status_message;
+  if (!m.tags.empty()) info["tags"] = TagsJson(m.tags);
+  json data = json::object();
+  if (!m.params.empty()) data["params"] = TagsJson(m.params);
+  return {{"info", std::move(info)}, {"data", std::move(data)}};
 }
 
 std::string EscapeJsonString(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }

@@ -50,6 +50,7 @@ nlohmann::json ToJson(const tracking::Experiment& e);
 nlohmann::json ToJson(const tracking::RunInfo& info);
 nlohmann::json ToJson(const tracking::Run& run);
 nlohmann::json ToJson(const tracking::Metric& m);
+nlohmann::json ToJson(const tracking::LoggedModel& m);
 nlohmann::json MetricValueJson(double v);
 // Fast path for long metric lists: appends {"key":..,"value":..,"timestamp":..,"step":..}.
 void AppendMetricJson(std::string& out, const std::string& escaped_key, double value, int64_t timestamp, int64_t step,

@@ -7,7 +7,8 @@ namespace loam::api::mlflow {
 
 void AddRoutes(http::Router& router, std::shared_ptr<tracking::TrackingService> service) {
   std::vector<Endpoint> endpoints;
-  for (auto group : {ExperimentEndpoints(), RunEndpoints(), MetricHistoryEndpoints(), RunArtifactEndpoints()}) {
+  for (auto group : {ExperimentEndpoints(), RunEndpoints(), MetricHistoryEndpoints(), RunArtifactEndpoints(),
+                     LoggedModelEndpoints()}) {
     for (auto& e : group) endpoints.push_back(std::move(e));
   }
   for (const char* prefix : {"/api/2.0", "/ajax-api/2.0"}) {
@@ -28,6 +29,7 @@ void AddRoutes(http::Router& router, std::shared_ptr<tracking::TrackingService> 
                   .errors = MlflowError});
     }
     AddArtifactProxyRoutes(router, prefix, service);
+    AddLoggedModelRoutes(router, prefix, service);
     for (const char* area : {"/mlflow/", "/mlflow-artifacts/"}) {
       router.Add({.name = "mlflow.unknown",
                   .methods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"},

@@ -30,6 +30,19 @@ StatusOr<tracking::Param> ParseKeyValue(const Fields& f) {
   return tracking::Param{std::move(key), std::move(value)};
 }
 
+StatusOr<std::vector<tracking::ModelLink>> ParseModelLinks(const Fields& f, const std::string& name) {
+  std::vector<tracking::ModelLink> links;
+  ASSIGN_OR_RETURN(auto items, f.MessageList(name));
+  for (const auto& item : items) {
+    tracking::ModelLink link;
+    ASSIGN_OR_RETURN(link.model_id, item.RequiredString("model_id"));
+    ASSIGN_OR_RETURN(auto step, item.Int64("step"));
+    link.step = step.value_or(0);
+    links.push_back(std::move(link));
+  }
+  return links;
+}
+
 StatusOr<std::string> Create(TrackingService& s, const Fields& f) {
   tracking::CreateRunRequest req;
   ASSIGN_OR_RETURN(auto experiment_id, f.String("experiment_id"));
@@ -185,7 +198,16 @@ StatusOr<std::string> LogInputs(TrackingService& s, const Fields& f) {
     in.dataset.profile = profile.value_or("");
     inputs.push_back(std::move(in));
   }
-  RETURN_IF_ERROR(s.LogInputs(run_id, inputs));
+  ASSIGN_OR_RETURN(auto models, ParseModelLinks(f, "models"));
+  if (!inputs.empty()) RETURN_IF_ERROR(s.LogInputs(run_id, inputs));
+  RETURN_IF_ERROR(s.LogRunModels(run_id, models, /*as_inputs=*/true));
+  return EmptyResponse();
+}
+
+StatusOr<std::string> LogOutputs(TrackingService& s, const Fields& f) {
+  ASSIGN_OR_RETURN(std::string run_id, f.RunId());
+  ASSIGN_OR_RETURN(auto models, ParseModelLinks(f, "models"));
+  RETURN_IF_ERROR(s.LogRunModels(run_id, models, /*as_inputs=*/false));
   return EmptyResponse();
 }
 
@@ -206,6 +228,7 @@ std::vector<Endpoint> RunEndpoints() {
       {"runs.log-batch", {"POST"}, "/runs/log-batch", LogBatch, kMaxLogBatchBody},
       {"runs.log-model", {"POST"}, "/runs/log-model", LogModel},
       {"runs.log-inputs", {"POST"}, "/runs/log-inputs", LogInputs},
+      {"runs.outputs", {"POST"}, "/runs/outputs", LogOutputs},
   };
 }
 

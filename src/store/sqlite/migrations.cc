@@ -62,7 +62,8 @@ CREATE TABLE metrics (
   step INTEGER NOT NULL,
   is_nan INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp);
+-- Unique: logging the very same point twice keeps one, as MLflow does.
+CREATE UNIQUE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp, value, is_nan);
 CREATE TABLE latest_metrics (
   run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
   key TEXT NOT NULL,
@@ -98,6 +99,43 @@ CREATE TABLE input_tags (
   PRIMARY KEY (run_uuid, dataset_uuid, key),
   FOREIGN KEY (run_uuid, dataset_uuid) REFERENCES inputs(run_uuid, dataset_uuid)
 );
+)sql",
+      // 2: MLflow 3 logged models, and the models runs consume or produce.
+      R"sql(
+CREATE TABLE logged_models (
+  model_id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  name TEXT NOT NULL,
+  artifact_uri TEXT NOT NULL,
+  creation_timestamp_ms INTEGER NOT NULL,
+  last_updated_timestamp_ms INTEGER NOT NULL,
+  model_type TEXT NOT NULL DEFAULT '',
+  source_run_id TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL,
+  status_message TEXT NOT NULL DEFAULT '',
+  lifecycle_stage TEXT NOT NULL DEFAULT 'active' CHECK (lifecycle_stage IN ('active', 'deleted'))
+);
+CREATE INDEX logged_models_by_experiment ON logged_models (experiment_id, lifecycle_stage, creation_timestamp_ms);
+CREATE INDEX logged_models_by_run ON logged_models (source_run_id);
+CREATE TABLE logged_model_params (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+CREATE TABLE logged_model_tags (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+CREATE TABLE run_models (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+  direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
+  step INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (run_uuid, direction, model_id)
+) WITHOUT ROWID;
 )sql",
   };
   return kMigrations;

@@ -11,56 +11,12 @@
 namespace loam::sqlite {
 
 using namespace tracking;
+using detail::NumericComparison;
+using detail::SqlBuilder;
+using detail::StringComparison;
+using detail::PagedIds;
 
 namespace {
-
-// A SQL fragment with its positional parameters, built from a parsed search.
-struct SqlBuilder {
-  std::string sql;
-  std::vector<std::variant<int64_t, double, std::string>> args;
-
-  void Arg(std::variant<int64_t, double, std::string> v) {
-    sql += '?';
-    args.push_back(std::move(v));
-  }
-  Status BindAll(Statement& s) const {
-    for (size_t i = 0; i < args.size(); ++i) {
-      int idx = static_cast<int>(i + 1);
-      std::visit([&](const auto& v) { s.Bind(idx, v); }, args[i]);
-    }
-    return Status::Ok();
-  }
-};
-
-// Appends "<column> <op> <value>" for a string comparison.
-void StringComparison(SqlBuilder& b, const std::string& column, const Comparison& c) {
-  switch (c.op) {
-    case CompareOp::kILike:
-      b.sql += "lower(" + column + ") LIKE lower(";
-      b.Arg(std::get<std::string>(c.value));
-      b.sql += ")";
-      return;
-    case CompareOp::kIn:
-    case CompareOp::kNotIn: {
-      b.sql += column + (c.op == CompareOp::kIn ? " IN (" : " NOT IN (");
-      const auto& values = std::get<std::vector<std::string>>(c.value);
-      for (size_t i = 0; i < values.size(); ++i) {
-        if (i) b.sql += ", ";
-        b.Arg(values[i]);
-      }
-      b.sql += ")";
-      return;
-    }
-    default:
-      b.sql += column + " " + CompareOpSql(c.op) + " ";
-      b.Arg(std::get<std::string>(c.value));
-  }
-}
-
-void NumericComparison(SqlBuilder& b, const std::string& column, const Comparison& c) {
-  b.sql += column + " " + CompareOpSql(c.op) + " ";
-  b.Arg(std::get<double>(c.value));
-}
 
 std::string RunAttributeColumn(const std::string& key) {
   if (key == "run_id") return "r.run_uuid";
@@ -138,23 +94,6 @@ void AppendRunOrder(SqlBuilder& b, const OrderBy& ob) {
   }
 }
 
-// Runs an id query ending in "LIMIT max_results + 1 OFFSET ..." and returns at most
-// max_results ids (as text), setting has_more when the extra row came back.
-StatusOr<std::vector<std::string>> PagedIds(Connection& c, const SqlBuilder& b, int64_t max_results, bool& has_more) {
-  ASSIGN_OR_RETURN(Statement * s, c.Prepare(b.sql));
-  RETURN_IF_ERROR(b.BindAll(*s));
-  std::vector<std::string> ids;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s->Step());
-    if (!row) break;
-    ids.push_back(s->Text(0));
-  }
-  s->Reset();
-  has_more = static_cast<int64_t>(ids.size()) > max_results;
-  if (has_more) ids.pop_back();
-  return ids;
-}
-
 const char* LifecycleFilter(ViewType v) {
   switch (v) {
     case ViewType::kActiveOnly: return "('active')";
@@ -171,6 +110,57 @@ double ColumnMetricValue(const Statement& s, int value_col, int nan_col) {
 }  // namespace
 
 namespace detail {
+
+void SqlBuilder::BindAll(Statement& s) const {
+  for (size_t i = 0; i < args.size(); ++i) {
+    int idx = static_cast<int>(i + 1);
+    std::visit([&](const auto& v) { s.Bind(idx, v); }, args[i]);
+  }
+}
+
+void StringComparison(SqlBuilder& b, const std::string& column, const Comparison& c) {
+  switch (c.op) {
+    case CompareOp::kILike:
+      b.sql += "lower(" + column + ") LIKE lower(";
+      b.Arg(std::get<std::string>(c.value));
+      b.sql += ")";
+      return;
+    case CompareOp::kIn:
+    case CompareOp::kNotIn: {
+      b.sql += column + (c.op == CompareOp::kIn ? " IN (" : " NOT IN (");
+      const auto& values = std::get<std::vector<std::string>>(c.value);
+      for (size_t i = 0; i < values.size(); ++i) {
+        if (i) b.sql += ", ";
+        b.Arg(values[i]);
+      }
+      b.sql += ")";
+      return;
+    }
+    default:
+      b.sql += column + " " + CompareOpSql(c.op) + " ";
+      b.Arg(std::get<std::string>(c.value));
+  }
+}
+
+void NumericComparison(SqlBuilder& b, const std::string& column, const Comparison& c) {
+  b.sql += column + " " + CompareOpSql(c.op) + " ";
+  b.Arg(std::get<double>(c.value));
+}
+
+StatusOr<std::vector<std::string>> PagedIds(Connection& c, const SqlBuilder& b, int64_t max_results, bool& has_more) {
+  ASSIGN_OR_RETURN(Statement * s, c.Prepare(b.sql));
+  b.BindAll(*s);
+  std::vector<std::string> ids;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    ids.push_back(s->Text(0));
+  }
+  s->Reset();
+  has_more = static_cast<int64_t>(ids.size()) > max_results;
+  if (has_more) ids.pop_back();
+  return ids;
+}
 
 std::string IdsJson(const std::vector<std::string>& ids) { return nlohmann::json(ids).dump(); }
 
@@ -262,6 +252,13 @@ StatusOr<std::vector<Run>> LoadRuns(Connection& c, const std::vector<std::string
         in.dataset = {q.Text(1), q.Text(2), q.Text(3), q.Text(4), q.Text(5), q.Text(6)};
         in.tags.push_back({"__dataset_uuid", q.Text(7)});
         r.inputs.push_back(std::move(in));
+      }));
+  RETURN_IF_ERROR(each_row(
+      "SELECT run_uuid, model_id, direction, step FROM run_models WHERE run_uuid IN (SELECT value FROM json_each(?)) "
+      "ORDER BY run_uuid, step, model_id",
+      [](Run& r, Statement& q) {
+        ModelLink link{q.Text(1), q.Int(3)};
+        (q.Text(2) == "input" ? r.model_inputs : r.model_outputs).push_back(std::move(link));
       }));
   bool any_inputs = false;
   for (const auto& r : unordered) any_inputs = any_inputs || !r.inputs.empty();

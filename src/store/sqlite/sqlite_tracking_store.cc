@@ -305,7 +305,8 @@ Status SqliteTrackingStore::LogBatch(const std::string& run_id, const std::vecto
 
     if (!metrics.empty()) {
       ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
-          "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"));
+          "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING"));
       // The newest point per key by (step, timestamp, value) becomes the latest value.
       std::map<std::string_view, const Metric*> newest;
       auto later = [](const Metric& a, const Metric& b) {

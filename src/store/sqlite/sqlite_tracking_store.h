@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,19 @@ class SqliteTrackingStore final : public tracking::TrackingStore {
   Status DeleteTag(const std::string& run_id, const std::string& key) override;
   Status LogInputs(const std::string& run_id, const std::vector<tracking::DatasetInput>& inputs) override;
   StatusOr<tracking::RunPage> SearchRuns(const tracking::RunQuery& q) override;
+
+  StatusOr<tracking::LoggedModel> CreateLoggedModel(const tracking::LoggedModel& model) override;
+  StatusOr<tracking::LoggedModel> GetLoggedModel(const std::string& model_id, bool allow_deleted) override;
+  StatusOr<tracking::LoggedModel> FinalizeLoggedModel(const std::string& model_id, tracking::LoggedModelStatus status,
+                                                      int64_t now) override;
+  Status DeleteLoggedModel(const std::string& model_id, int64_t now) override;
+  Status SetLoggedModelTags(const std::string& model_id, const std::vector<tracking::Tag>& tags, int64_t now) override;
+  Status DeleteLoggedModelTag(const std::string& model_id, const std::string& key, int64_t now) override;
+  Status LogLoggedModelParams(const std::string& model_id, const std::vector<tracking::Param>& params,
+                              int64_t now) override;
+  StatusOr<tracking::LoggedModelPage> SearchLoggedModels(const tracking::LoggedModelQuery& q) override;
+  Status LinkRunModels(const std::string& run_id, const std::vector<tracking::ModelLink>& models,
+                       bool as_inputs) override;
 
   StatusOr<tracking::MetricHistoryPage> GetMetricHistory(const std::string& run_id, const std::string& key,
                                                          std::optional<int64_t> max_results,
@@ -91,6 +105,24 @@ StatusOr<tracking::Experiment> LoadExperiment(Connection& c, const std::string& 
 // Full runs (info, latest metrics, params, tags, inputs) in the order of `run_ids`.
 StatusOr<std::vector<tracking::Run>> LoadRuns(Connection& c, const std::vector<std::string>& run_ids);
 std::string IdsJson(const std::vector<std::string>& ids);
+
+// A SQL text with its positional arguments, built from a parsed search.
+struct SqlBuilder {
+  std::string sql;
+  std::vector<std::variant<int64_t, double, std::string>> args;
+
+  void Arg(std::variant<int64_t, double, std::string> v) {
+    sql += '?';
+    args.push_back(std::move(v));
+  }
+  void BindAll(Statement& s) const;
+};
+// "<column> <op> <value>" for string comparisons (LIKE, ILIKE, IN, ...) and numeric ones.
+void StringComparison(SqlBuilder& b, const std::string& column, const tracking::Comparison& c);
+void NumericComparison(SqlBuilder& b, const std::string& column, const tracking::Comparison& c);
+// Runs an id query ending in "LIMIT max_results + 1 ..." and returns at most max_results ids,
+// setting has_more when the extra row came back.
+StatusOr<std::vector<std::string>> PagedIds(Connection& c, const SqlBuilder& b, int64_t max_results, bool& has_more);
 }  // namespace detail
 
 }  // namespace loam::sqlite

@@ -39,6 +39,18 @@ if ! cmp -s python/requirements.txt .venv/.requirements.installed 2>/dev/null ||
   cp python/constraints.txt .venv/.constraints.installed
 fi
 
+# The current mlflow client (3.x) gets a virtualenv of its own, for the end-to-end suite.
+if [[ ! -x .venv-mlflow3/bin/python ]]; then
+  echo "==> creating .venv-mlflow3"
+  "$PY" -m venv .venv-mlflow3
+fi
+if ! cmp -s python/constraints-mlflow3.txt .venv-mlflow3/.constraints.installed 2>/dev/null; then
+  echo "==> pip install -r python/requirements-mlflow3.txt"
+  .venv-mlflow3/bin/pip install -q --upgrade pip
+  .venv-mlflow3/bin/pip install -q -r python/requirements-mlflow3.txt -c python/constraints-mlflow3.txt
+  cp python/constraints-mlflow3.txt .venv-mlflow3/.constraints.installed
+fi
+
 echo "==> building (build/)"
 BUILD_TYPE=${LOAM_BUILD_TYPE:-RelWithDebInfo}
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DLOAM_WERROR=ON >/dev/null

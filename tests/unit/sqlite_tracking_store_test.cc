@@ -264,3 +264,80 @@ TEST_F(SqliteStoreTest, SearchExperimentsFiltersAndOrders) {
 
 }  // namespace
 }  // namespace loam::sqlite
+
+namespace loam::sqlite {
+namespace {
+
+using namespace tracking;
+
+class LoggedModelStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = std::move(SqliteTrackingStore::Open({.path = dir_.path() / "loam.db"})).value();
+    experiment_ = *store_->CreateExperiment({"models", "", {}, 1});
+    ASSERT_TRUE(store_->CreateRun({experiment_, "r", "", 1, {}}, "run1").ok());
+  }
+
+  LoggedModel Create(const std::string& id, const std::string& name, int64_t created) {
+    LoggedModel m;
+    m.model_id = id;
+    m.experiment_id = experiment_;
+    m.name = name;
+    m.source_run_id = "run1";
+    m.creation_timestamp_ms = created;
+    m.params = {{"depth", "3"}};
+    auto made = store_->CreateLoggedModel(m);
+    EXPECT_TRUE(made.ok()) << made.status().ToString();
+    return *made;
+  }
+
+  testing::ScratchDir dir_;
+  std::unique_ptr<SqliteTrackingStore> store_;
+  std::string experiment_;
+};
+
+TEST_F(LoggedModelStoreTest, LifecycleFromPendingToReadyToDeleted) {
+  LoggedModel m = Create("m-1", "model", 10);
+  EXPECT_EQ(m.status, LoggedModelStatus::kPending);
+  EXPECT_EQ(m.artifact_uri, "mlflow-artifacts:/1/models/m-1/artifacts");
+  ASSERT_EQ(m.params.size(), 1u);
+  auto ready = store_->FinalizeLoggedModel("m-1", LoggedModelStatus::kReady, 20);
+  ASSERT_TRUE(ready.ok());
+  EXPECT_EQ(ready->status, LoggedModelStatus::kReady);
+  EXPECT_EQ(ready->last_updated_timestamp_ms, 20);
+  ASSERT_TRUE(store_->DeleteLoggedModel("m-1", 30).ok());
+  EXPECT_EQ(store_->GetLoggedModel("m-1", false).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetLoggedModel("m-1", true).ok());
+  EXPECT_EQ(store_->SetLoggedModelTags("m-1", {{"a", "b"}}, 40).code(), StatusCode::kNotFound);
+}
+
+TEST_F(LoggedModelStoreTest, SearchFiltersByNameTagsAndOrders) {
+  Create("m-a", "alpha", 1);
+  Create("m-b", "beta", 2);
+  ASSERT_TRUE(store_->SetLoggedModelTags("m-b", {{"stage", "prod"}}, 3).ok());
+  LoggedModelQuery q;
+  q.experiment_ids = {experiment_};
+  auto all = store_->SearchLoggedModels(q);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->models.size(), 2u);
+  EXPECT_EQ(all->models[0].model_id, "m-b");  // newest first by default
+  q.filter = *ParseLoggedModelFilter("tags.stage = 'prod' AND source_run_id = 'run1'");
+  auto tagged = store_->SearchLoggedModels(q);
+  ASSERT_EQ(tagged->models.size(), 1u);
+  EXPECT_EQ(tagged->models[0].name, "beta");
+  q.filter = *ParseLoggedModelFilter("name LIKE 'a%'");
+  EXPECT_EQ(store_->SearchLoggedModels(q)->models[0].model_id, "m-a");
+}
+
+TEST_F(LoggedModelStoreTest, RunsListTheirModelOutputs) {
+  Create("m-out", "model", 1);
+  ASSERT_TRUE(store_->LinkRunModels("run1", {{"m-out", 7}}, false).ok());
+  auto run = store_->GetRun("run1");
+  ASSERT_EQ(run->model_outputs.size(), 1u);
+  EXPECT_EQ(run->model_outputs[0].step, 7);
+  EXPECT_EQ(store_->LinkRunModels("run1", {{"m-missing", 0}}, false).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->LinkRunModels("nope", {{"m-out", 0}}, false).code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace loam::sqlite

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <fmt/format.h>
 #include <set>
 
 #include "test_util.h"
@@ -166,6 +167,60 @@ TEST_F(SqliteStoreTest, SearchFiltersOrdersAndPages) {
     if (!p->has_more) break;
   }
   EXPECT_EQ(seen.size(), 25u);
+}
+
+// Ordering by a metric with no filter walks the metric index; with a filter the planner
+// joins. Both must give MLflow's order: numbers, then NaN, then missing, pages exact.
+TEST_F(SqliteStoreTest, MetricOrderPutsNanThenMissingLastAcrossPages) {
+  std::string e = NewExperiment("e");
+  std::vector<std::string> numbers, nans, missing;  // expected order within each group
+  for (int i = 0; i < 23; ++i) {
+    std::string id = fmt::format("run{:02}", i);
+    NewRun(e, id, 1000 + i);
+    ASSERT_TRUE(store_->LogBatch(id, {}, {{"group", "all"}}, {}).ok());
+    if (i % 4 == 1) {
+      ASSERT_TRUE(store_->LogBatch(id, {{"acc", std::nan(""), 1, 0}}, {}, {}).ok());
+    } else if (i % 4 != 3) {
+      ASSERT_TRUE(store_->LogBatch(id, {{"acc", double((i * 7) % 23), 1, 0}}, {}, {}).ok());
+    }
+  }
+  for (bool ascending : {true, false}) {
+    for (bool filtered : {false, true}) {
+      RunQuery q;
+      q.experiment_ids = {e};
+      q.order_by = {*ParseRunOrderBy(ascending ? "metrics.acc ASC" : "metrics.acc DESC")};
+      if (filtered) q.filter = *ParseRunFilter("params.group = 'all'");
+      q.max_results = 5;
+      std::vector<tracking::Run> all;
+      for (q.offset = 0;; q.offset += 5) {
+        auto page = store_->SearchRuns(q);
+        ASSERT_TRUE(page.ok()) << page.status().ToString();
+        all.insert(all.end(), page->runs.begin(), page->runs.end());
+        if (!page->has_more) break;
+      }
+      ASSERT_EQ(all.size(), 23u) << ascending << filtered;
+      size_t i = 0;
+      double last = ascending ? -1 : 1e9;
+      for (; i < all.size() && !all[i].metrics.empty() && !std::isnan(all[i].metrics[0].value); ++i) {
+        double v = all[i].metrics[0].value;
+        EXPECT_TRUE(ascending ? v >= last : v <= last) << i;
+        last = v;
+      }
+      EXPECT_EQ(i, 12u);
+      int64_t start = std::numeric_limits<int64_t>::max();
+      for (; i < 18; ++i) {
+        ASSERT_FALSE(all[i].metrics.empty());
+        EXPECT_TRUE(std::isnan(all[i].metrics[0].value)) << i;
+        EXPECT_LT(*all[i].info.start_time, start);  // then start_time DESC
+        start = *all[i].info.start_time;
+      }
+      for (; i < all.size(); ++i) EXPECT_TRUE(all[i].metrics.empty()) << i;
+      q.offset = 20;  // a page that starts inside the runs without the metric
+      auto tail = store_->SearchRuns(q);
+      ASSERT_EQ(tail->runs.size(), 3u);
+      EXPECT_EQ(tail->runs[0].info.run_id, all[20].info.run_id);
+    }
+  }
 }
 
 TEST_F(SqliteStoreTest, SearchByViewTypeAndRunIdIn) {

@@ -62,8 +62,7 @@ CREATE TABLE metrics (
   step INTEGER NOT NULL,
   is_nan INTEGER NOT NULL DEFAULT 0
 );
--- Unique: logging the very same point twice keeps one, as MLflow does.
-CREATE UNIQUE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp, value, is_nan);
+CREATE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp);
 CREATE TABLE latest_metrics (
   run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
   key TEXT NOT NULL,
@@ -73,7 +72,8 @@ CREATE TABLE latest_metrics (
   is_nan INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (run_uuid, key)
 ) WITHOUT ROWID;
-CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value);
+-- is_nan in the index keeps metric filters and ordered walks off the table rows.
+CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, is_nan, value);
 CREATE TABLE datasets (
   dataset_uuid TEXT PRIMARY KEY,
   experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),

@@ -32,7 +32,7 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::pa
   std::unique_ptr<Connection> conn(new Connection(db));
   sqlite3_busy_timeout(db, 10000);
   std::string pragmas = "PRAGMA foreign_keys=ON; PRAGMA case_sensitive_like=ON; PRAGMA temp_store=MEMORY;"
-                        "PRAGMA cache_size=-65536;";
+                        "PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA analysis_limit=1000;";
   if (!read_only) {
     pragmas += "PRAGMA journal_mode=WAL;";
     pragmas += durability == Durability::kFull ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";

@@ -14,94 +14,10 @@ using namespace tracking;
 using detail::NumericComparison;
 using detail::SqlBuilder;
 using detail::StringComparison;
+using detail::LifecycleFilter;
 using detail::PagedIds;
 
 namespace {
-
-std::string RunAttributeColumn(const std::string& key) {
-  if (key == "run_id") return "r.run_uuid";
-  if (key == "run_name") return "r.name";
-  return "r." + key;
-}
-
-void AppendRunClause(SqlBuilder& b, const Comparison& c) {
-  b.sql += " AND ";
-  switch (c.entity) {
-    case EntityType::kMetric:
-      b.sql += "r.run_uuid IN (SELECT run_uuid FROM latest_metrics WHERE key = ";
-      b.Arg(c.key);
-      b.sql += " AND is_nan = 0 AND ";
-      NumericComparison(b, "value", c);
-      b.sql += ")";
-      return;
-    case EntityType::kParam:
-    case EntityType::kTag: {
-      std::string table = c.entity == EntityType::kParam ? "params" : "tags";
-      if (c.op == CompareOp::kIsNull || c.op == CompareOp::kIsNotNull) {
-        b.sql += c.op == CompareOp::kIsNull ? "r.run_uuid NOT IN" : "r.run_uuid IN";
-        b.sql += " (SELECT run_uuid FROM " + table + " WHERE key = ";
-        b.Arg(c.key);
-        b.sql += ")";
-        return;
-      }
-      b.sql += "r.run_uuid IN (SELECT run_uuid FROM " + table + " WHERE key = ";
-      b.Arg(c.key);
-      b.sql += " AND ";
-      StringComparison(b, "value", c);
-      b.sql += ")";
-      return;
-    }
-    case EntityType::kAttribute:
-      if (IsNumericRunAttribute(c.key)) {
-        NumericComparison(b, RunAttributeColumn(c.key), c);
-      } else {
-        StringComparison(b, RunAttributeColumn(c.key), c);
-      }
-      return;
-    case EntityType::kDataset: {
-      if (c.key == "context") {
-        b.sql += "r.run_uuid IN (SELECT run_uuid FROM input_tags WHERE key = 'mlflow.data.context' AND ";
-        StringComparison(b, "value", c);
-      } else {
-        b.sql += "r.run_uuid IN (SELECT i.run_uuid FROM inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid "
-                 "WHERE ";
-        StringComparison(b, "d." + c.key, c);
-      }
-      b.sql += ")";
-      return;
-    }
-  }
-}
-
-void AppendRunOrder(SqlBuilder& b, const OrderBy& ob) {
-  std::string dir = ob.ascending ? " ASC" : " DESC";
-  switch (ob.entity) {
-    case EntityType::kMetric:
-      // NaN sorts after numbers and missing values last, as MLflow does.
-      b.sql += "(SELECT CASE WHEN is_nan THEN NULL ELSE value END FROM latest_metrics lm WHERE lm.run_uuid = r.run_uuid AND lm.key = ";
-      b.Arg(ob.key);
-      b.sql += ")" + dir + " NULLS LAST, ";
-      return;
-    case EntityType::kParam:
-    case EntityType::kTag:
-      b.sql += std::string("(SELECT value FROM ") + (ob.entity == EntityType::kParam ? "params" : "tags") +
-               " x WHERE x.run_uuid = r.run_uuid AND x.key = ";
-      b.Arg(ob.key);
-      b.sql += ")" + dir + " NULLS LAST, ";
-      return;
-    default:
-      b.sql += RunAttributeColumn(ob.key) + dir + " NULLS LAST, ";
-  }
-}
-
-const char* LifecycleFilter(ViewType v) {
-  switch (v) {
-    case ViewType::kActiveOnly: return "('active')";
-    case ViewType::kDeletedOnly: return "('deleted')";
-    case ViewType::kAll: return "('active', 'deleted')";
-  }
-  return "('active')";
-}
 
 double ColumnMetricValue(const Statement& s, int value_col, int nan_col) {
   return s.Int(nan_col) ? std::numeric_limits<double>::quiet_NaN() : s.Double(value_col);
@@ -163,6 +79,17 @@ StatusOr<std::vector<std::string>> PagedIds(Connection& c, const SqlBuilder& b, 
 }
 
 std::string IdsJson(const std::vector<std::string>& ids) { return nlohmann::json(ids).dump(); }
+
+const char* LifecycleFilter(ViewType v) {
+  switch (v) {
+    case ViewType::kActiveOnly: return "('active')";
+    case ViewType::kDeletedOnly: return "('deleted')";
+    case ViewType::kAll: return "('active', 'deleted')";
+  }
+  return "('active')";
+}
+
+
 
 StatusOr<Experiment> LoadExperiment(Connection& c, const std::string& experiment_id) {
   auto key = ParseInt64(experiment_id);
@@ -340,34 +267,6 @@ StatusOr<ExperimentPage> SqliteTrackingStore::SearchExperiments(const Experiment
     ASSIGN_OR_RETURN(Experiment e, detail::LoadExperiment(**r, id));
     page.experiments.push_back(std::move(e));
   }
-  return page;
-}
-
-StatusOr<RunPage> SqliteTrackingStore::SearchRuns(const RunQuery& q) {
-  SqlBuilder b;
-  b.sql = "SELECT r.run_uuid FROM runs r WHERE r.experiment_id IN (";
-  for (size_t i = 0; i < q.experiment_ids.size(); ++i) {
-    if (i) b.sql += ", ";
-    b.Arg(ParseInt64(q.experiment_ids[i]).value_or(-1));
-  }
-  b.sql += std::string(") AND r.lifecycle_stage IN ") + LifecycleFilter(q.view_type);
-  for (const auto& c : q.filter.clauses) AppendRunClause(b, c);
-  b.sql += " ORDER BY ";
-  bool has_start_time = false;
-  for (const auto& ob : q.order_by) {
-    AppendRunOrder(b, ob);
-    has_start_time = has_start_time || (ob.entity == EntityType::kAttribute && ob.key == "start_time");
-  }
-  if (!has_start_time) b.sql += "r.start_time DESC, ";
-  b.sql += "r.run_uuid ASC LIMIT ";
-  b.Arg(q.max_results + 1);
-  b.sql += " OFFSET ";
-  b.Arg(q.offset);
-
-  ASSIGN_OR_RETURN(auto r, AcquireReader());
-  RunPage page;
-  ASSIGN_OR_RETURN(auto ids, PagedIds(**r, b, q.max_results, page.has_more));
-  ASSIGN_OR_RETURN(page.runs, detail::LoadRuns(**r, ids));
   return page;
 }
 

@@ -78,7 +78,15 @@ StatusOr<std::unique_ptr<SqliteTrackingStore>> SqliteTrackingStore::Open(const S
   std::unique_ptr<SqliteTrackingStore> store(new SqliteTrackingStore(options));
   ASSIGN_OR_RETURN(store->writer_, Connection::Open(options.path, options.durability, false));
   RETURN_IF_ERROR(ApplyMigrations(*store->writer_, options.default_artifact_root, SystemNowMillis()).status());
+  RETURN_IF_ERROR(store->writer_->Exec("ANALYZE"));
   return store;
+}
+
+void SqliteTrackingStore::RefreshStatisticsIfStale() {
+  if (rows_since_analyze_ < kRowsBetweenAnalyze) return;
+  rows_since_analyze_ = 0;
+  // Statistics only steer plans; a failure here must not fail the write that triggered it.
+  (void)writer_->Exec("ANALYZE");
 }
 
 SqliteTrackingStore::Reader::~Reader() {
@@ -210,12 +218,9 @@ Status SqliteTrackingStore::DeleteExperimentTag(const std::string& experiment_id
 // ---- runs -----------------------------------------------------------------------------
 
 StatusOr<Run> SqliteTrackingStore::CreateRun(const NewRun& r, const std::string& run_id) {
-  std::lock_guard lock(write_mu_);
-  Connection& c = *writer_;
-  {
-    Transaction tx(c);
-    RETURN_IF_ERROR(tx.begin_status());
+  RETURN_IF_ERROR(Write([&](Connection& c) -> Status {
     RETURN_IF_ERROR(CheckExperimentActive(c, r.experiment_id));
+    CountRowsWritten(1 + r.tags.size());
     ASSIGN_OR_RETURN(Experiment exp, detail::LoadExperiment(c, r.experiment_id));
     std::string artifact_uri = exp.artifact_location;
     while (!artifact_uri.empty() && artifact_uri.back() == '/') artifact_uri.pop_back();
@@ -231,11 +236,9 @@ StatusOr<Run> SqliteTrackingStore::CreateRun(const NewRun& r, const std::string&
       RETURN_IF_ERROR(UpsertRunTag(c, run_id, t));
     }
     if (!has_name_tag) RETURN_IF_ERROR(UpsertRunTag(c, run_id, {std::string(kRunNameTag), r.run_name}));
-    RETURN_IF_ERROR(tx.Commit());
-  }
-  ASSIGN_OR_RETURN(auto runs, detail::LoadRuns(c, {run_id}));
-  if (runs.empty()) return Internal("created run vanished");
-  return std::move(runs.front());
+    return Status::Ok();
+  }));
+  return GetRun(run_id);
 }
 
 StatusOr<Run> SqliteTrackingStore::GetRun(const std::string& run_id) {
@@ -283,6 +286,7 @@ Status SqliteTrackingStore::LogBatch(const std::string& run_id, const std::vecto
                                      const std::vector<Param>& params, const std::vector<Tag>& tags) {
   return Write([&](Connection& c) -> Status {
     RETURN_IF_ERROR(CheckRunActive(c, run_id));
+    CountRowsWritten(metrics.size() + params.size() + tags.size());
 
     for (const auto& p : params) {
       ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
@@ -305,9 +309,11 @@ Status SqliteTrackingStore::LogBatch(const std::string& run_id, const std::vecto
 
     if (!metrics.empty()) {
       ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
-          "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING"));
-      // The newest point per key by (step, timestamp, value) becomes the latest value.
+          "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
+        "WHERE NOT EXISTS (SELECT 1 FROM metrics WHERE run_uuid = ?1 AND key = ?2 AND step = ?5 AND timestamp = ?4 "
+        "AND value = ?3 AND is_nan = ?6)"));
+      // The very same point logged twice is kept once, as MLflow does. The newest point per key
+    // by (step, timestamp, value) becomes the latest value.
       std::map<std::string_view, const Metric*> newest;
       auto later = [](const Metric& a, const Metric& b) {
         double av = std::isnan(a.value) ? 0 : a.value, bv = std::isnan(b.value) ? 0 : b.value;

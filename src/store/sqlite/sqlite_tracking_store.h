@@ -89,12 +89,21 @@ class SqliteTrackingStore final : public tracking::TrackingStore {
     Transaction tx(*writer_);
     RETURN_IF_ERROR(tx.begin_status());
     RETURN_IF_ERROR(body(*writer_));
-    return tx.Commit();
+    RETURN_IF_ERROR(tx.Commit());
+    RefreshStatisticsIfStale();
+    return Status::Ok();
   }
+
+  // Query plans depend on ANALYZE statistics (sampled: analysis_limit); they are refreshed
+  // after every kRowsBetweenAnalyze rows written. Called with write_mu_ held.
+  void CountRowsWritten(size_t n) { rows_since_analyze_ += n; }
+  void RefreshStatisticsIfStale();
+  static constexpr size_t kRowsBetweenAnalyze = 50000;
 
   SqliteStoreOptions options_;
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+  size_t rows_since_analyze_ = 0;       // guarded by write_mu_
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> readers_;  // guarded by pool_mu_
 };
@@ -105,6 +114,8 @@ StatusOr<tracking::Experiment> LoadExperiment(Connection& c, const std::string& 
 // Full runs (info, latest metrics, params, tags, inputs) in the order of `run_ids`.
 StatusOr<std::vector<tracking::Run>> LoadRuns(Connection& c, const std::vector<std::string>& run_ids);
 std::string IdsJson(const std::vector<std::string>& ids);
+// "('active')", "('deleted')" or both, for a lifecycle_stage IN clause.
+const char* LifecycleFilter(tracking::ViewType v);
 
 // A SQL text with its positional arguments, built from a parsed search.
 struct SqlBuilder {

@@ -6,6 +6,7 @@
 
 #include "bench.h"
 #include "common/ids.h"
+#include "common/strings.h"
 #include "http_client.h"
 #include "server_process.h"
 #include "store/sqlite/sqlite_tracking_store.h"
@@ -120,7 +121,7 @@ Read PagedOverHttp(const Options& o, HttpClient& client, const std::string& run_
     r = Read{};
     std::string token;
     do {
-      std::string target = token.empty() ? base : base + "&page_token=" + UrlEncode(token);
+      std::string target = token.empty() ? base : base + "&page_token=" + PercentEncode(token, /*keep_slash=*/false);
       auto start = Clock::now();
       std::string body = client.GetOk(target);
       token = NextPageToken(body);

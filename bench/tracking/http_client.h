@@ -37,6 +37,5 @@ class HttpClient {
 };
 
 // Percent-encoding of a query-string value.
-std::string UrlEncode(std::string_view s);
 
 }  // namespace loam::bench

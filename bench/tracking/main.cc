@@ -72,9 +72,9 @@ int main(int argc, char** argv) {
   }
   report.AddNote(fmt::format(
       "Sizes: ingest {} clients x {} batches x {} metrics; search {} runs, {} queries per variant after {} warm-up; "
-      "history {} points, page size {}, {} repetitions{}. Benchmark wall time {:.0f} s.",
+      "history {} points, page size {}, {} repetitions{}. SQLite {}. Benchmark wall time {:.0f} s.",
       o.clients, o.batches, o.batch_size, lb::Count(o.runs), o.queries, o.warmup, lb::Count(double(o.points)),
-      o.page_size, o.reps, o.quick ? " (--quick)" : "", lb::SecondsSince(start)));
+      o.page_size, o.reps, o.quick ? " (--quick)" : "", sqlite3_libversion(), lb::SecondsSince(start)));
 
   std::string md = report.Markdown();
   std::cout << "\n" << md;

@@ -14,7 +14,7 @@ StatusOr<std::string> GetHistory(TrackingService& s, const Fields& f) {
   ASSIGN_OR_RETURN(auto page, s.GetMetricHistory(run_id, key, max_results, token.value_or("")));
   // Histories can hold millions of points: written directly rather than through a DOM.
   std::string out;
-  out.reserve(page.items.size() * 72 + 64);
+  out.reserve(page.items.size() * 96 + 64);
   out += '{';
   if (!page.items.empty()) {
     std::string escaped_key = EscapeJsonString(key);

@@ -1,8 +1,10 @@
-// MLflow's run search translated to SQL. Filters become joins on the (run, key) primary keys
-// so the planner, informed by ANALYZE statistics, can start from the most selective clause.
-// Ordering by a metric with no filter walks the (key, is_nan, value) index in order and stops
-// at the page, instead of sorting every run.
+// MLflow's run search translated to SQL. Filters on metrics, params and tags become joins on
+// the (run, key) primary keys, started from the clause that matches fewest rows (counted on
+// its index, capped). Ordering by a metric over many candidates walks the (key, is_nan, value)
+// index in order and stops at the page, instead of sorting every candidate.
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "common/strings.h"
 #include "store/sqlite/sqlite_tracking_store.h"
@@ -17,6 +19,12 @@ using detail::SqlBuilder;
 using detail::StringComparison;
 
 namespace {
+
+// Matches are counted up to this many; beyond it every clause is "large".
+constexpr int64_t kCountCap = 20000;
+// With at least this many candidate runs, walking the metric index in order and filtering as
+// rows come beats sorting every candidate.
+constexpr int64_t kWalkThreshold = 2000;
 
 std::string AttributeColumn(const std::string& key) {
   if (key == "run_id") return "r.run_uuid";
@@ -39,22 +47,28 @@ bool IsJoinClause(const Comparison& c) {
          c.op != CompareOp::kIsNull;
 }
 
-void AppendFilterJoins(SqlBuilder& b, const Filter& filter) {
-  int i = 0;
-  for (const auto& c : filter.clauses) {
-    if (!IsJoinClause(c)) continue;
-    std::string alias = fmt::format("f{}", i++);
-    b.sql += fmt::format(" JOIN {} {} ON {}.run_uuid = r.run_uuid AND {}.key = ", EntityTable(c.entity), alias, alias,
-                         alias);
-    b.Arg(c.key);
-    if (c.op == CompareOp::kIsNotNull) continue;
-    b.sql += " AND ";
-    if (c.entity == EntityType::kMetric) {
-      b.sql += alias + ".is_nan = 0 AND ";
-      NumericComparison(b, alias + ".value", c);
-    } else {
-      StringComparison(b, alias + ".value", c);
-    }
+// The condition a join clause puts on its alias: key, and the value comparison.
+void AppendClauseCondition(SqlBuilder& b, const Comparison& c, const std::string& alias) {
+  b.sql += alias + ".key = ";
+  b.Arg(c.key);
+  if (c.op == CompareOp::kIsNotNull) return;
+  b.sql += " AND ";
+  if (c.entity == EntityType::kMetric) {
+    b.sql += alias + ".is_nan = 0 AND ";
+    NumericComparison(b, alias + ".value", c);
+  } else {
+    StringComparison(b, alias + ".value", c);
+  }
+}
+
+// Join clauses in the given order. `forced` uses CROSS JOIN, which SQLite never reorders,
+// after the first clause has been made the driving table by the caller.
+void AppendFilterJoins(SqlBuilder& b, const std::vector<const Comparison*>& clauses, size_t first, bool forced) {
+  for (size_t i = first; i < clauses.size(); ++i) {
+    std::string alias = fmt::format("f{}", i);
+    b.sql += fmt::format(" {} {} {} ON {}.run_uuid = r.run_uuid AND ", forced ? "CROSS JOIN" : "JOIN",
+                         EntityTable(clauses[i]->entity), alias, alias);
+    AppendClauseCondition(b, *clauses[i], alias);
   }
 }
 
@@ -137,18 +151,56 @@ void AppendPage(SqlBuilder& b, int64_t limit, int64_t offset) {
   b.Arg(offset);
 }
 
+// How many rows a join clause matches, counted on its index and capped: exact cardinalities
+// let the search start from the most selective clause whatever the data looks like.
+StatusOr<int64_t> CountMatches(Connection& c, const Comparison& clause) {
+  SqlBuilder b;
+  b.sql = fmt::format("SELECT COUNT(*) FROM (SELECT 1 FROM {} x WHERE ", EntityTable(clause.entity));
+  AppendClauseCondition(b, clause, "x");
+  b.sql += fmt::format(" LIMIT {})", kCountCap);
+  ASSIGN_OR_RETURN(Statement * s, c.Prepare(b.sql));
+  b.BindAll(*s);
+  ASSIGN_OR_RETURN(bool row, s->Step());
+  int64_t n = row ? s->Int(0) : 0;
+  s->Reset();
+  return n;
+}
+
 }  // namespace
 
 StatusOr<RunPage> SqliteTrackingStore::SearchRuns(const RunQuery& q) {
   ASSIGN_OR_RETURN(auto r, AcquireReader());
+  // Rank the join clauses by how many rows each matches.
+  std::vector<std::pair<int64_t, const Comparison*>> ranked;
+  bool by_run_id = false;
+  for (const auto& c : q.filter.clauses) {
+    if (IsJoinClause(c)) {
+      ASSIGN_OR_RETURN(int64_t n, CountMatches(**r, c));
+      ranked.emplace_back(n, &c);
+    }
+    by_run_id = by_run_id || (c.entity == EntityType::kAttribute && c.key == "run_id" &&
+                              (c.op == CompareOp::kEq || c.op == CompareOp::kIn));
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const Comparison*> clauses;
+  for (const auto& [n, c] : ranked) clauses.push_back(c);
+  int64_t smallest = ranked.empty() ? kCountCap : ranked.front().first;
+
   RunPage page;
   std::vector<std::string> ids;
-  bool walk_metric_index = q.filter.clauses.empty() && !q.order_by.empty() &&
+  bool walk_metric_index = !by_run_id && smallest >= kWalkThreshold && !q.order_by.empty() &&
                            q.order_by.front().entity == EntityType::kMetric;
   if (!walk_metric_index) {
     SqlBuilder b;
-    b.sql = "SELECT r.run_uuid FROM runs r";
-    AppendFilterJoins(b, q.filter);
+    if (by_run_id || clauses.empty()) {
+      b.sql = "SELECT r.run_uuid FROM runs r";
+      AppendFilterJoins(b, clauses, 0, false);
+    } else {
+      b.sql = fmt::format("SELECT r.run_uuid FROM {} f0 CROSS JOIN runs r ON r.run_uuid = f0.run_uuid AND ",
+                          EntityTable(clauses[0]->entity));
+      AppendClauseCondition(b, *clauses[0], "f0");
+      AppendFilterJoins(b, clauses, 1, true);
+    }
     AppendOrderJoins(b, q.order_by, 0);
     AppendWhere(b, q);
     b.sql += " ORDER BY ";
@@ -156,13 +208,14 @@ StatusOr<RunPage> SqliteTrackingStore::SearchRuns(const RunQuery& q) {
     AppendPage(b, q.max_results + 1, q.offset);
     ASSIGN_OR_RETURN(ids, PagedIds(**r, b, q.max_results, page.has_more));
   } else {
-    // Runs with a numeric value for the first key, in index order...
+    // Runs with a numeric value for the first key, in index order, filtered as they come...
     const OrderBy& first = q.order_by.front();
     auto present = [&](SqlBuilder& b, const std::string& select) {
-      b.sql = select + " FROM latest_metrics o0 CROSS JOIN runs r";
+      b.sql = select + " FROM latest_metrics o0 CROSS JOIN runs r ON r.run_uuid = o0.run_uuid";
+      AppendFilterJoins(b, clauses, 0, true);
       AppendOrderJoins(b, q.order_by, 1);
       AppendWhere(b, q);
-      b.sql += " AND r.run_uuid = o0.run_uuid AND o0.is_nan = 0 AND o0.key = ";
+      b.sql += " AND o0.is_nan = 0 AND o0.key = ";
       b.Arg(first.key);
     };
     SqlBuilder a;
@@ -187,6 +240,7 @@ StatusOr<RunPage> SqliteTrackingStore::SearchRuns(const RunQuery& q) {
       }
       SqlBuilder b;
       b.sql = "SELECT r.run_uuid FROM runs r";
+      AppendFilterJoins(b, clauses, 0, false);
       AppendOrderJoins(b, q.order_by, 0);
       AppendWhere(b, q);
       b.sql += " AND (o0.run_uuid IS NULL OR o0.is_nan) ORDER BY ";

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <fmt/format.h>
@@ -220,6 +221,56 @@ TEST_F(SqliteStoreTest, MetricOrderPutsNanThenMissingLastAcrossPages) {
       ASSERT_EQ(tail->runs.size(), 3u);
       EXPECT_EQ(tail->runs[0].info.run_id, all[20].info.run_id);
     }
+  }
+}
+
+// Broad filters with small pages take the walking plans (runs by start_time, runs by a
+// metric); later pages the sorting plan. Every page must match a brute-force order.
+TEST_F(SqliteStoreTest, WalkingAndSortingPlansAgreeWithBruteForce) {
+  std::string e = NewExperiment("e");
+  struct Expected {
+    std::string id;
+    int64_t start;
+    int kind;  // 0 number, 1 NaN, 2 missing
+    double loss;
+  };
+  std::vector<Expected> odd;
+  for (int i = 0; i < 150; ++i) {
+    std::string id = fmt::format("r{:03}", (i * 37) % 150);  // ids not in start order
+    NewRun(e, id, 5000 + i);
+    std::vector<Metric> metrics;
+    int kind = i % 10 == 3 ? 1 : i % 10 == 7 ? 2 : 0;
+    double loss = double((i * 13) % 17);
+    if (kind == 0) metrics.push_back({"loss", loss, 1, 0});
+    if (kind == 1) metrics.push_back({"loss", std::nan(""), 1, 0});
+    ASSERT_TRUE(store_->LogBatch(id, metrics, {{"parity", i % 2 ? "odd" : "even"}}, {}).ok());
+    if (i % 2) odd.push_back({id, 5000 + i, kind, loss});
+  }
+  auto by_loss = odd;
+  std::sort(by_loss.begin(), by_loss.end(), [](const Expected& a, const Expected& b) {
+    if (a.kind != b.kind) return a.kind < b.kind;
+    if (a.kind == 0 && a.loss != b.loss) return a.loss < b.loss;
+    if (a.start != b.start) return a.start > b.start;
+    return a.id < b.id;
+  });
+  auto by_start = odd;
+  std::sort(by_start.begin(), by_start.end(), [](const Expected& a, const Expected& b) { return a.start > b.start; });
+  for (bool metric_order : {true, false}) {
+    const auto& expected = metric_order ? by_loss : by_start;
+    RunQuery q;
+    q.experiment_ids = {e};
+    q.filter = *ParseRunFilter("params.parity = 'odd'");
+    if (metric_order) q.order_by = {*ParseRunOrderBy("metrics.loss ASC")};
+    q.max_results = 5;
+    std::vector<std::string> got;
+    for (q.offset = 0;; q.offset += 5) {
+      auto page = store_->SearchRuns(q);
+      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      for (const auto& r : page->runs) got.push_back(r.info.run_id);
+      if (!page->has_more) break;
+    }
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expected[i].id) << "position " << i << " " << metric_order;
   }
 }
 

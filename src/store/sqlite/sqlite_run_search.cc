@@ -1,7 +1,8 @@
 // MLflow's run search translated to SQL. Filters on metrics, params and tags become joins on
-// the (run, key) primary keys, started from the clause that matches fewest rows (counted on
-// its index, capped). Ordering by a metric over many candidates walks the (key, is_nan, value)
-// index in order and stops at the page, instead of sorting every candidate.
+// the (run, key) primary keys. Each clause's matches are counted on its index (capped); when
+// they leave many runs, the search walks runs in the requested order (start_time through
+// runs_by_experiment, a metric through (key, is_nan, value)) and stops at the page; when they
+// leave few, it starts from the clause that matches fewest rows and sorts what remains.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,9 +23,6 @@ namespace {
 
 // Matches are counted up to this many; beyond it every clause is "large".
 constexpr int64_t kCountCap = 20000;
-// With at least this many candidate runs, walking the metric index in order and filtering as
-// rows come beats sorting every candidate.
-constexpr int64_t kWalkThreshold = 2000;
 
 std::string AttributeColumn(const std::string& key) {
   if (key == "run_id") return "r.run_uuid";
@@ -184,17 +182,39 @@ StatusOr<RunPage> SqliteTrackingStore::SearchRuns(const RunQuery& q) {
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<const Comparison*> clauses;
   for (const auto& [n, c] : ranked) clauses.push_back(c);
-  int64_t smallest = ranked.empty() ? kCountCap : ranked.front().first;
+
+  // Walking runs in the requested order and filtering as they come stops at the page; it
+  // wins unless the clauses together leave few runs, estimated assuming independence.
+  bool walk = !by_run_id;
+  if (walk && !ranked.empty()) {
+    SqlBuilder total_sql;
+    total_sql.sql = "SELECT COUNT(*) FROM runs r";
+    AppendWhere(total_sql, RunQuery{q.experiment_ids, {}, {}, q.view_type, 0, 0});
+    ASSIGN_OR_RETURN(Statement * s, (*r)->Prepare(total_sql.sql));
+    total_sql.BindAll(*s);
+    ASSIGN_OR_RETURN(bool row, s->Step());
+    double total = row ? static_cast<double>(s->Int(0)) : 0;
+    s->Reset();
+    double expected = total;
+    for (const auto& [n, c] : ranked) expected *= total > 0 ? std::min(1.0, static_cast<double>(n) / total) : 0;
+    walk = expected >= 4.0 * static_cast<double>(q.offset + q.max_results + 1);
+  }
+  bool first_is_metric = !q.order_by.empty() && q.order_by.front().entity == EntityType::kMetric;
+  bool first_is_start_time = q.order_by.empty() || (q.order_by.front().entity == EntityType::kAttribute &&
+                                                   q.order_by.front().key == "start_time");
+  bool walk_metric_index = walk && first_is_metric;
 
   RunPage page;
   std::vector<std::string> ids;
-  bool walk_metric_index = !by_run_id && smallest >= kWalkThreshold && !q.order_by.empty() &&
-                           q.order_by.front().entity == EntityType::kMetric;
   if (!walk_metric_index) {
     SqlBuilder b;
     if (by_run_id || clauses.empty()) {
       b.sql = "SELECT r.run_uuid FROM runs r";
       AppendFilterJoins(b, clauses, 0, false);
+    } else if (walk && first_is_start_time) {
+      // Runs in start_time order through runs_by_experiment, each checked by key lookups.
+      b.sql = "SELECT r.run_uuid FROM runs r";
+      AppendFilterJoins(b, clauses, 0, true);
     } else {
       b.sql = fmt::format("SELECT r.run_uuid FROM {} f0 CROSS JOIN runs r ON r.run_uuid = f0.run_uuid AND ",
                           EntityTable(clauses[0]->entity));

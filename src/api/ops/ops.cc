@@ -6,7 +6,7 @@ namespace loam::api::ops {
 
 void AddRoutes(http::Router& router, std::shared_ptr<http::HttpMetrics> metrics, std::string version) {
   router.Add({.name = "ops.health",
-              .methods = {"GET", "HEAD"},
+              .methods = {"GET"},
               .path = "/health",
               .handler =
                   [version](http::Request&) {

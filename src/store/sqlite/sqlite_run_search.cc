@@ -230,13 +230,24 @@ StatusOr<RunPage> SqliteTrackingStore::SearchRuns(const RunQuery& q) {
   } else {
     // Runs with a numeric value for the first key, in index order, filtered as they come...
     const OrderBy& first = q.order_by.front();
+    // A filter on the ordering metric itself bounds the walk's range of the index rather
+    // than being checked row by row (a walk from the wrong end would pass every row first).
+    std::vector<const Comparison*> joined, on_order_key;
+    for (const Comparison* c : clauses) {
+      bool same_key = c->entity == EntityType::kMetric && c->key == first.key && c->op != CompareOp::kIsNotNull;
+      (same_key ? on_order_key : joined).push_back(c);
+    }
     auto present = [&](SqlBuilder& b, const std::string& select) {
       b.sql = select + " FROM latest_metrics o0 CROSS JOIN runs r ON r.run_uuid = o0.run_uuid";
-      AppendFilterJoins(b, clauses, 0, true);
+      AppendFilterJoins(b, joined, 0, true);
       AppendOrderJoins(b, q.order_by, 1);
       AppendWhere(b, q);
       b.sql += " AND o0.is_nan = 0 AND o0.key = ";
       b.Arg(first.key);
+      for (const Comparison* c : on_order_key) {
+        b.sql += " AND ";
+        NumericComparison(b, "o0.value", *c);
+      }
     };
     SqlBuilder a;
     present(a, "SELECT r.run_uuid");

@@ -1,6 +1,7 @@
 #include "tracking/tracking_service.h"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cmath>
 #include <fmt/format.h>
@@ -33,8 +34,14 @@ StatusOr<int64_t> DecodeOffsetToken(const std::string& token) {
   return j["offset"].get<int64_t>();
 }
 
+// The value travels as its IEEE-754 bit pattern, so every double (infinities included)
+// comes back exactly.
 std::string EncodeCursor(const HistoryCursor& c) {
-  return Base64Encode(nlohmann::json{{"step", c.step}, {"timestamp", c.timestamp}, {"seq", c.seq}}.dump());
+  return Base64Encode(nlohmann::json{{"step", c.step},
+                                     {"timestamp", c.timestamp},
+                                     {"value_bits", std::bit_cast<int64_t>(c.value)},
+                                     {"is_nan", c.is_nan}}
+                          .dump());
 }
 
 StatusOr<std::optional<HistoryCursor>> DecodeCursor(const std::string& token) {
@@ -42,11 +49,13 @@ StatusOr<std::optional<HistoryCursor>> DecodeCursor(const std::string& token) {
   auto raw = Base64Decode(token);
   if (!raw) return InvalidArgument("Invalid page token, could not base64-decode");
   auto j = nlohmann::json::parse(*raw, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.value("step", nlohmann::json()).is_number_integer() ||
-      !j.value("timestamp", nlohmann::json()).is_number_integer() || !j.value("seq", nlohmann::json()).is_number_integer())
+  auto is_int = [&](const char* k) { return j.is_object() && j.contains(k) && j[k].is_number_integer(); };
+  if (j.is_discarded() || !is_int("step") || !is_int("timestamp") || !is_int("value_bits") || !j.contains("is_nan") ||
+      !j["is_nan"].is_boolean())
     return InvalidArgument("Invalid page token, decoded value=" + *raw);
   return std::optional<HistoryCursor>(HistoryCursor{j["step"].get<int64_t>(), j["timestamp"].get<int64_t>(),
-                                                    j["seq"].get<int64_t>()});
+                                                    std::bit_cast<double>(j["value_bits"].get<int64_t>()),
+                                                    j["is_nan"].get<bool>()});
 }
 
 StatusOr<std::vector<OrderBy>> ParseOrderByList(const std::vector<std::string>& clauses,

@@ -66,11 +66,13 @@ struct RunPage {
   bool has_more = false;
 };
 
-// Position after the last metric of a history page (keyset pagination).
+// Position after the last metric of a history page (keyset pagination over the unique
+// (step, timestamp, value, is_nan) order of a metric's points).
 struct HistoryCursor {
   int64_t step = 0;
   int64_t timestamp = 0;
-  int64_t seq = 0;
+  double value = 0;  // as stored: NaN is stored as 0 with is_nan set
+  bool is_nan = false;
 };
 
 struct MetricHistoryPage {

@@ -62,7 +62,9 @@ CREATE TABLE metrics (
   step INTEGER NOT NULL,
   is_nan INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp);
+-- Unique: the very same point logged twice is kept once, as MLflow does; the order also
+-- pages histories.
+CREATE UNIQUE INDEX metrics_history ON metrics (run_uuid, key, step, timestamp, value, is_nan);
 CREATE TABLE latest_metrics (
   run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
   key TEXT NOT NULL,

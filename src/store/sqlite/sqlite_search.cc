@@ -279,15 +279,20 @@ StatusOr<MetricHistoryPage> SqliteTrackingStore::GetMetricHistory(const std::str
   ASSIGN_OR_RETURN(bool found, exists->Step());
   exists->Reset();
   if (!found) return NotFound(fmt::format("Run with id={} not found", run_id));
-  std::string sql =
-      "SELECT value, timestamp, step, is_nan, rowid FROM metrics WHERE run_uuid = ? AND key = ? "
-      "AND (step, timestamp, rowid) > (?, ?, ?) ORDER BY step, timestamp, rowid LIMIT ?";
-  ASSIGN_OR_RETURN(Statement * s, (*r)->Prepare(sql));
-  HistoryCursor from = after.value_or(HistoryCursor{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min(),
-                                                    std::numeric_limits<int64_t>::min()});
+  // Points are unique by (step, timestamp, value, is_nan) within a run and key, so that
+  // order, which metrics_history follows, is total and a cursor resumes exactly.
+  const std::string columns = "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ? ";
+  const std::string order = " ORDER BY step, timestamp, value, is_nan LIMIT ?";
+  ASSIGN_OR_RETURN(Statement * s, (*r)->Prepare(
+      after ? columns + "AND (step, timestamp, value, is_nan) > (?, ?, ?, ?)" + order : columns + order));
   int64_t limit = max_results.value_or(-1);
-  s->Bind(1, run_id).Bind(2, key).Bind(3, from.step).Bind(4, from.timestamp).Bind(5, from.seq)
-      .Bind(6, limit < 0 ? int64_t{-1} : limit + 1);
+  int next = 3;
+  s->Bind(1, run_id).Bind(2, key);
+  if (after) {
+    s->Bind(3, after->step).Bind(4, after->timestamp).Bind(5, after->value).Bind(6, after->is_nan ? 1 : 0);
+    next = 7;
+  }
+  s->Bind(next, limit < 0 ? int64_t{-1} : limit + 1);
   MetricHistoryPage page;
   HistoryCursor last{};
   while (true) {
@@ -298,7 +303,7 @@ StatusOr<MetricHistoryPage> SqliteTrackingStore::GetMetricHistory(const std::str
       break;
     }
     page.metrics.push_back({key, ColumnMetricValue(*s, 0, 3), s->Int(1), s->Int(2)});
-    last = {s->Int(2), s->Int(1), s->Int(4)};
+    last = {s->Int(2), s->Int(1), s->Double(0), s->Int(3) != 0};
   }
   s->Reset();
   return page;

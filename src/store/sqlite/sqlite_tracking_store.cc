@@ -83,8 +83,9 @@ StatusOr<std::unique_ptr<SqliteTrackingStore>> SqliteTrackingStore::Open(const S
 }
 
 void SqliteTrackingStore::RefreshStatisticsIfStale() {
-  if (rows_since_analyze_ < kRowsBetweenAnalyze) return;
+  if (rows_since_analyze_ < rows_before_next_analyze_) return;
   rows_since_analyze_ = 0;
+  rows_before_next_analyze_ *= 2;  // geometric: O(log n) refreshes as the data grows
   // Statistics only steer plans; a failure here must not fail the write that triggered it.
   (void)writer_->Exec("ANALYZE");
 }
@@ -309,9 +310,8 @@ Status SqliteTrackingStore::LogBatch(const std::string& run_id, const std::vecto
 
     if (!metrics.empty()) {
       ASSIGN_OR_RETURN(Statement * ins, c.Prepare(
-          "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
-        "WHERE NOT EXISTS (SELECT 1 FROM metrics WHERE run_uuid = ?1 AND key = ?2 AND step = ?5 AND timestamp = ?4 "
-        "AND value = ?3 AND is_nan = ?6)"));
+          "INSERT INTO metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING"));
       // The very same point logged twice is kept once, as MLflow does. The newest point per key
     // by (step, timestamp, value) becomes the latest value.
       std::map<std::string_view, const Metric*> newest;

@@ -94,16 +94,17 @@ class SqliteTrackingStore final : public tracking::TrackingStore {
     return Status::Ok();
   }
 
-  // Query plans depend on ANALYZE statistics (sampled: analysis_limit); they are refreshed
-  // after every kRowsBetweenAnalyze rows written. Called with write_mu_ held.
+  // ANALYZE statistics (sampled: analysis_limit) steer the plans SQLite still chooses; they
+  // are refreshed as the data grows, after 50k, 100k, 200k, ... more rows. Called with
+  // write_mu_ held.
   void CountRowsWritten(size_t n) { rows_since_analyze_ += n; }
   void RefreshStatisticsIfStale();
-  static constexpr size_t kRowsBetweenAnalyze = 50000;
 
   SqliteStoreOptions options_;
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // guarded by write_mu_
-  size_t rows_since_analyze_ = 0;       // guarded by write_mu_
+  size_t rows_since_analyze_ = 0;            // guarded by write_mu_
+  size_t rows_before_next_analyze_ = 50000;  // guarded by write_mu_
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Connection>> readers_;  // guarded by pool_mu_
 };

@@ -1,7 +1,6 @@
 #include "tracking/tracking_service.h"
 
 #include <algorithm>
-#include <bit>
 #include <cctype>
 #include <cmath>
 #include <fmt/format.h>
@@ -9,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "common/base64.h"
+#include "tracking/page_tokens.h"
 #include "common/strings.h"
 #include "tracking/run_names.h"
 #include "tracking/validation.h"
@@ -21,43 +20,6 @@ namespace {
 constexpr int64_t kMaxRunIdsPerBulkRequest = 100;
 constexpr int64_t kMaxResultsPerRunBulk = 2500;
 
-std::string EncodeOffsetToken(int64_t offset) { return Base64Encode(nlohmann::json{{"offset", offset}}.dump()); }
-
-StatusOr<int64_t> DecodeOffsetToken(const std::string& token) {
-  if (token.empty()) return int64_t{0};
-  auto raw = Base64Decode(token);
-  if (!raw) return InvalidArgument("Invalid page token, could not base64-decode");
-  auto j = nlohmann::json::parse(*raw, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("offset") || !j["offset"].is_number_integer() ||
-      j["offset"].get<int64_t>() < 0)
-    return InvalidArgument("Invalid page token, decoded value=" + *raw);
-  return j["offset"].get<int64_t>();
-}
-
-// The value travels as its IEEE-754 bit pattern, so every double (infinities included)
-// comes back exactly.
-std::string EncodeCursor(const HistoryCursor& c) {
-  return Base64Encode(nlohmann::json{{"step", c.step},
-                                     {"timestamp", c.timestamp},
-                                     {"value_bits", std::bit_cast<int64_t>(c.value)},
-                                     {"is_nan", c.is_nan}}
-                          .dump());
-}
-
-StatusOr<std::optional<HistoryCursor>> DecodeCursor(const std::string& token) {
-  if (token.empty()) return std::optional<HistoryCursor>();
-  auto raw = Base64Decode(token);
-  if (!raw) return InvalidArgument("Invalid page token, could not base64-decode");
-  auto j = nlohmann::json::parse(*raw, nullptr, false);
-  auto is_int = [&](const char* k) { return j.is_object() && j.contains(k) && j[k].is_number_integer(); };
-  if (j.is_discarded() || !is_int("step") || !is_int("timestamp") || !is_int("value_bits") || !j.contains("is_nan") ||
-      !j["is_nan"].is_boolean())
-    return InvalidArgument("Invalid page token, decoded value=" + *raw);
-  return std::optional<HistoryCursor>(HistoryCursor{j["step"].get<int64_t>(), j["timestamp"].get<int64_t>(),
-                                                    std::bit_cast<double>(j["value_bits"].get<int64_t>()),
-                                                    j["is_nan"].get<bool>()});
-}
-
 StatusOr<std::vector<OrderBy>> ParseOrderByList(const std::vector<std::string>& clauses,
                                                 StatusOr<OrderBy> (*parse)(std::string_view)) {
   std::vector<OrderBy> out;
@@ -66,11 +28,6 @@ StatusOr<std::vector<OrderBy>> ParseOrderByList(const std::vector<std::string>& 
     out.push_back(std::move(parsed));
   }
   return out;
-}
-
-Status CheckExperimentId(const std::string& id) {
-  if (id.empty()) return InvalidArgument("Missing value for required parameter 'experiment_id'.");
-  return Status::Ok();
 }
 
 }  // namespace
@@ -345,192 +302,6 @@ StatusOr<std::vector<MetricWithRunId>> TrackingService::GetMetricHistoryBulkInte
     return a.metric.timestamp < b.metric.timestamp;
   });
   return out;
-}
-
-// ---- artifacts ------------------------------------------------------------------------
-
-StatusOr<ArtifactListing> TrackingService::ListRunArtifacts(const std::string& run_id, const std::string& path) {
-  RETURN_IF_ERROR(ValidateRunId(run_id));
-  RETURN_IF_ERROR(ValidateArtifactPath(path));
-  ASSIGN_OR_RETURN(Run run, store_->GetRun(run_id));
-  return ListUnder(run.info.artifact_uri, path);
-}
-
-StatusOr<ArtifactListing> TrackingService::ListUnder(const std::string& root_uri, const std::string& path) {
-  ArtifactListing out;
-  out.root_uri = root_uri;
-  std::string prefix = kArtifactScheme;
-  if (!StartsWith(out.root_uri, prefix)) {
-    // Artifacts stored outside the proxy (a file:// or s3:// location the client writes to
-    // directly) are listed by the client itself.
-    return out;
-  }
-  std::string base = out.root_uri.substr(prefix.size());
-  while (!base.empty() && base.front() == '/') base.erase(0, 1);
-  std::string dir = path.empty() ? base : base + "/" + path;
-  auto listed = artifacts_->List(dir);
-  if (!listed.ok()) {
-    if (listed.status().code() == StatusCode::kNotFound) return out;
-    return listed.status();
-  }
-  for (auto& e : *listed) {
-    e.name = path.empty() ? e.name : path + "/" + e.name;
-    out.files.push_back(std::move(e));
-  }
-  return out;
-}
-
-// ---- logged models --------------------------------------------------------------------
-
-namespace {
-
-Status ValidateLoggedModelName(const std::string& name) {
-  for (char c : std::string_view("/:.%\"'")) {
-    if (name.find(c) != std::string::npos) {
-      return InvalidArgument(fmt::format("Invalid model name ('{}') provided. Model name must be a non-empty string "
-                                         "and cannot contain the following characters: ('/', ':', '.', '%', '\"', \"'\")",
-                                         name));
-    }
-  }
-  return Status::Ok();
-}
-
-Status ValidateModelId(const std::string& model_id) {
-  if (model_id.empty()) return InvalidArgument("Missing value for required parameter 'model_id'.");
-  for (unsigned char c : model_id) {
-    if (!(std::isalnum(c) || c == '-' || c == '_')) return InvalidArgument("Invalid model ID: '" + model_id + "'");
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
-StatusOr<LoggedModel> TrackingService::CreateLoggedModel(const NewLoggedModel& req) {
-  RETURN_IF_ERROR(CheckExperimentId(req.experiment_id));
-  RETURN_IF_ERROR(ValidateLoggedModelName(req.name));
-  for (const auto& t : req.tags) RETURN_IF_ERROR(ValidateTag(t));
-  for (const auto& p : req.params) RETURN_IF_ERROR(ValidateParam(p));
-  if (!req.source_run_id.empty()) RETURN_IF_ERROR(ValidateRunId(req.source_run_id));
-  LoggedModel m;
-  m.model_id = "m-" + NewUuidHex();
-  m.experiment_id = req.experiment_id;
-  m.name = req.name.empty() ? GenerateRunName() : req.name;
-  m.model_type = req.model_type;
-  m.source_run_id = req.source_run_id;
-  m.creation_timestamp_ms = clock_();
-  m.tags = req.tags;
-  m.params = req.params;
-  return store_->CreateLoggedModel(m);
-}
-
-StatusOr<LoggedModel> TrackingService::GetLoggedModel(const std::string& model_id, bool allow_deleted) {
-  RETURN_IF_ERROR(ValidateModelId(model_id));
-  return store_->GetLoggedModel(model_id, allow_deleted);
-}
-
-StatusOr<LoggedModel> TrackingService::FinalizeLoggedModel(const std::string& model_id, LoggedModelStatus status) {
-  RETURN_IF_ERROR(ValidateModelId(model_id));
-  if (status != LoggedModelStatus::kReady && status != LoggedModelStatus::kUploadFailed) {
-    return InvalidArgument(fmt::format("Invalid model status: {}. Expected LOGGED_MODEL_READY or "
-                                       "LOGGED_MODEL_UPLOAD_FAILED.", LoggedModelStatusName(status)));
-  }
-  return store_->FinalizeLoggedModel(model_id, status, clock_());
-}
-
-Status TrackingService::DeleteLoggedModel(const std::string& model_id) {
-  RETURN_IF_ERROR(ValidateModelId(model_id));
-  return store_->DeleteLoggedModel(model_id, clock_());
-}
-
-Status TrackingService::SetLoggedModelTags(const std::string& model_id, const std::vector<Tag>& tags) {
-  RETURN_IF_ERROR(ValidateModelId(model_id));
-  for (const auto& t : tags) RETURN_IF_ERROR(ValidateTag(t));
-  return store_->SetLoggedModelTags(model_id, tags, clock_());
-}
-
-Status TrackingService::DeleteLoggedModelTag(const std::string& model_id, const std::string& key) {
-  RETURN_IF_ERROR(ValidateModelId(model_id));
-  return store_->DeleteLoggedModelTag(model_id, key, clock_());
-}
-
-Status TrackingService::LogLoggedModelParams(const std::string& model_id, const std::vector<Param>& params) {
-  RETURN_IF_ERROR(ValidateModelId(model_id));
-  for (const auto& p : params) RETURN_IF_ERROR(ValidateParam(p));
-  return store_->LogLoggedModelParams(model_id, params, clock_());
-}
-
-StatusOr<Page<LoggedModel>> TrackingService::SearchLoggedModels(const std::vector<std::string>& experiment_ids,
-                                                                const std::string& filter,
-                                                                const std::vector<LoggedModelOrder>& order_by,
-                                                                std::optional<int64_t> max_results,
-                                                                const std::string& page_token) {
-  if (experiment_ids.empty()) return InvalidArgument("At least one experiment ID must be specified.");
-  LoggedModelQuery q;
-  q.experiment_ids = experiment_ids;
-  q.max_results = max_results.value_or(100);
-  RETURN_IF_ERROR(ValidateMaxResults(q.max_results));
-  ASSIGN_OR_RETURN(q.filter, ParseLoggedModelFilter(filter));
-  for (const auto& ob : order_by) {
-    std::string field = ob.field_name;
-    if (StartsWith(field, "attributes.")) field = field.substr(11);
-    if (field == "creation_time") field = "creation_timestamp";
-    if (field == "last_updated_time") field = "last_updated_timestamp";
-    if (!IsLoggedModelAttribute(field)) {
-      return InvalidArgument("Invalid order by field name: '" + ob.field_name +
-                             "'. Logged models can be ordered by name, model_id, model_type, status, source_run_id, "
-                             "creation_timestamp or last_updated_timestamp.");
-    }
-    q.order_by.push_back({EntityType::kAttribute, field, ob.ascending});
-  }
-  ASSIGN_OR_RETURN(q.offset, DecodeOffsetToken(page_token));
-  ASSIGN_OR_RETURN(LoggedModelPage page, store_->SearchLoggedModels(q));
-  Page<LoggedModel> out{std::move(page.models), ""};
-  if (page.has_more) out.next_page_token = EncodeOffsetToken(q.offset + q.max_results);
-  return out;
-}
-
-Status TrackingService::LogRunModels(const std::string& run_id, const std::vector<ModelLink>& models, bool as_inputs) {
-  RETURN_IF_ERROR(ValidateRunId(run_id));
-  for (const auto& m : models) RETURN_IF_ERROR(ValidateModelId(m.model_id));
-  if (models.empty()) return Status::Ok();
-  return store_->LinkRunModels(run_id, models, as_inputs);
-}
-
-StatusOr<ArtifactListing> TrackingService::ListLoggedModelArtifacts(const std::string& model_id,
-                                                                    const std::string& path) {
-  RETURN_IF_ERROR(ValidateModelId(model_id));
-  RETURN_IF_ERROR(ValidateArtifactPath(path));
-  ASSIGN_OR_RETURN(LoggedModel m, store_->GetLoggedModel(model_id, false));
-  return ListUnder(m.artifact_uri, path);
-}
-
-Status TrackingService::PutArtifact(const std::string& path, const std::filesystem::path& uploaded_file) {
-  RETURN_IF_ERROR(ValidateArtifactPath(path));
-  if (path.empty() || path.back() == '/') return InvalidArgument("Artifact path must name a file: '" + path + "'");
-  return artifacts_->PutFile(path, uploaded_file);
-}
-
-StatusOr<objects::ReadableObject> TrackingService::GetArtifact(const std::string& path) {
-  RETURN_IF_ERROR(ValidateArtifactPath(path));
-  auto obj = artifacts_->Get(path);
-  if (!obj.ok() && obj.status().code() == StatusCode::kNotFound)
-    return NotFound("Artifact '" + path + "' does not exist.");
-  return obj;
-}
-
-StatusOr<std::vector<objects::ObjectEntry>> TrackingService::ListArtifacts(const std::string& path) {
-  RETURN_IF_ERROR(ValidateArtifactPath(path));
-  auto listed = artifacts_->List(path);
-  if (!listed.ok() && listed.status().code() == StatusCode::kNotFound) return std::vector<objects::ObjectEntry>{};
-  return listed;
-}
-
-Status TrackingService::DeleteArtifact(const std::string& path) {
-  RETURN_IF_ERROR(ValidateArtifactPath(path));
-  if (path.empty()) return InvalidArgument("Refusing to delete the artifact root");
-  auto st = artifacts_->Delete(path);
-  if (st.code() == StatusCode::kNotFound) return NotFound("Artifact '" + path + "' does not exist.");
-  return st;
 }
 
 }  // namespace loam::tracking

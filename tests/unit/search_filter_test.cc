@@ -80,7 +80,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFilter{"metrics.m LIKE '1'", "position 10"},
                       BadFilter{"params.p", "position 8"},
                       BadFilter{"metrics.m ! 1", "position 10"},
-                      BadFilter{"params.p IS NULL", "position 9"}));
+                      BadFilter{"params.p IS NULL", "position 9"}),
+    [](const ::testing::TestParamInfo<BadFilter>& info) { return "case" + std::to_string(info.index); });
 
 TEST(RunOrderBy, ParsesDirectionAndEntity) {
   auto a = ParseRunOrderBy("metrics.rmse DESC");

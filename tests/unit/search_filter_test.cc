@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+#include <vector>
+
 namespace loam::tracking {
 namespace {
 
@@ -113,6 +117,36 @@ TEST(ExperimentFilter, NameTagsAndTimes) {
   auto ob = ParseExperimentOrderBy("last_update_time DESC");
   ASSERT_TRUE(ob.ok());
   EXPECT_FALSE(ob->ascending);
+}
+
+}  // namespace
+}  // namespace loam::tracking
+
+namespace loam::tracking {
+namespace {
+
+// Random token soup: parsing never fails other than with InvalidArgument naming a position.
+TEST(RunFilter, RandomInputsFailCleanly) {
+  const std::vector<std::string> pieces = {"metrics.", "params.", "tags.", "attributes.", "datasets.", "m", "`a b`",
+                                           "\"q\"", "'v'", "'", "\"", "`", "=", "!=", "<", ">=", "!", "LIKE", "IN",
+                                           "NOT", "IS", "NULL", "AND", "OR", "(", ")", ",", "1.5", "-2e3", "x",
+                                           " ", "..", "run_id", "status", "\\", "\xff", "name"};
+  std::mt19937 rng(42);
+  for (int i = 0; i < 5000; ++i) {
+    std::string input;
+    int n = std::uniform_int_distribution<int>(0, 12)(rng);
+    for (int j = 0; j < n; ++j) input += pieces[std::uniform_int_distribution<size_t>(0, pieces.size() - 1)(rng)];
+    for (auto parse : {ParseRunFilter, ParseExperimentFilter, ParseLoggedModelFilter}) {
+      auto f = parse(input);
+      if (f.ok()) continue;
+      ASSERT_EQ(f.status().code(), StatusCode::kInvalidArgument) << input;
+      ASSERT_NE(f.status().message().find("position"), std::string::npos) << input;
+    }
+    auto ob = ParseRunOrderBy(input);
+    if (!ob.ok()) {
+      ASSERT_EQ(ob.status().code(), StatusCode::kInvalidArgument) << input;
+    }
+  }
 }
 
 }  // namespace

@@ -9,7 +9,7 @@ ROOT=$(pwd)
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   libboost-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev sqlite3
+  libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev sqlite3
   python3 python3-venv python3-pip
 )
 

@@ -1,5 +1,9 @@
 #include "main/server_command.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -37,6 +41,15 @@ int RunServer(const ServerFlags& flags) {
   fs::create_directories(data_dir, ec);
   if (ec) {
     log::Error("startup.data_dir", {{"path", data_dir.string()}, {"error", ec.message()}});
+    return 1;
+  }
+
+  // One server per data directory: a second would clear the first one's spooled uploads.
+  // The lock is released by the kernel when the process ends, however it ends.
+  int lock_fd = ::open((data_dir / "loam.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    log::Error("startup.data_dir_locked",
+               {{"path", data_dir.string()}, {"error", "another Loam server is using this data directory"}});
     return 1;
   }
 

@@ -315,3 +315,18 @@ def test_restart_on_same_port(fresh_server):
     assert fresh_server.port == port
     assert fresh_server.health()
     assert fresh_server.api.get_experiment("0")["name"] == "Default"
+
+
+def test_second_server_on_the_same_data_dir_is_refused(server):
+    """Two servers on one data directory would trample each other: the second exits at once."""
+    import subprocess
+
+    from conftest import free_port, loam_binary
+
+    proc = subprocess.run(
+        [str(loam_binary()), "server", "--data-dir", str(server.data_dir), "--port", str(free_port())],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode != 0
+    assert "another Loam server is using this data directory" in proc.stderr
+    assert server.health()

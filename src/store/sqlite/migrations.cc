@@ -139,6 +139,29 @@ CREATE TABLE run_models (
   PRIMARY KEY (run_uuid, direction, model_id)
 ) WITHOUT ROWID;
 )sql",
+      // 3: SageMaker-style jobs (training, processing, transform, tuning) and AWS resource tags.
+      // A job's whole state is one JSON document; the columns are what List filters and sorts on.
+      R"sql(
+CREATE TABLE jobs (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  arn TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL,
+  creation_time INTEGER NOT NULL,
+  last_modified_time INTEGER NOT NULL,
+  parent TEXT NOT NULL DEFAULT '',
+  doc TEXT NOT NULL,
+  PRIMARY KEY (kind, name)
+) WITHOUT ROWID;
+CREATE INDEX jobs_by_creation ON jobs (kind, creation_time);
+CREATE INDEX jobs_by_status ON jobs (kind, status);
+CREATE TABLE aws_tags (
+  resource_arn TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (resource_arn, key)
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

@@ -1,0 +1,20 @@
+// The SageMaker API (AWS JSON 1.1, X-Amz-Target: SageMaker.<Operation>) over Loam's job
+// services, and Loam's own log endpoint for jobs.
+#pragma once
+
+#include <memory>
+
+#include "http/router.h"
+#include "jobs/resource_tags.h"
+#include "jobs/training_service.h"
+
+namespace loam::api::sagemaker {
+
+struct SageMakerServices {
+  std::shared_ptr<jobs::TrainingService> training;
+  std::shared_ptr<jobs::ResourceTags> tags;
+};
+
+void AddRoutes(http::Router& router, const SageMakerServices& services);
+
+}  // namespace loam::api::sagemaker

@@ -41,6 +41,9 @@ int SuperviseMain(int argc, char** argv) {
     return 2;
   }
   const std::string log_file = argv[2], exit_file = argv[3], cwd = argv[4];
+  // The server's sockets and files are not the job's: without this a job would hold the
+  // server's listening port open across a restart.
+  ::close_range(3, ~0U, 0);
   ::setsid();
 
   int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

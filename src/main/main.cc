@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "cli/job_commands.h"
 #include "executors/supervisor.h"
 #include "main/server_command.h"
 
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Loam: the machine-learning lifecycle on your own machines"};
   app.require_subcommand(1);
   loam::AddServerCommand(app);
+  loam::cli::AddJobCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -74,7 +74,8 @@ ServiceModel::ServiceModel() = default;
 ServiceModel::~ServiceModel() = default;
 
 StatusOr<std::shared_ptr<const ServiceModel>> ServiceModel::Parse(std::string_view json,
-                                                                  const PatternOverrides& overrides) {
+                                                                  const PatternOverrides& overrides,
+                                                                  const EnumExtensions& enum_extensions) {
   ModelJson doc = ModelJson::parse(json, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return InvalidArgument("service model is not a JSON object");
   std::shared_ptr<ServiceModel> model(new ServiceModel());
@@ -95,6 +96,9 @@ StatusOr<std::shared_ptr<const ServiceModel>> ServiceModel::Parse(std::string_vi
     for (const auto& [name, body] : shapes.items()) {
       ModelJson effective = body;
       if (auto o = overrides.find(name); o != overrides.end()) effective["pattern"] = o->second;
+      if (auto e = enum_extensions.find(name); e != enum_extensions.end() && effective.contains("enum")) {
+        for (const auto& v : e->second) effective["enum"].push_back(v);
+      }
       ASSIGN_OR_RETURN(auto shape, ParseShapeBody(name, effective, skippable));
       model->shapes_.emplace(name, std::move(shape));
     }
@@ -155,7 +159,13 @@ std::shared_ptr<const ServiceModel> ServiceModel::SageMaker() {
                                    {"S3ModelUri", "(https|s3)://([^/]+)/?(.*)" + kLocal},
                                    {"Url", "(https|s3)://([^/]+)/?(.*)" + kLocal},
                                    {"DestinationS3Uri", "(https|s3)://([^/])/?(.*)" + kLocal}};
-    auto parsed = Parse(kSageMakerModelJson, local_uris);
+    // ... and runs on this machine: the SageMaker SDK's local-mode instance types.
+    const std::vector<std::string> kLocalTypes = {"local", "local_gpu"};
+    EnumExtensions local_instances = {{"TrainingInstanceType", kLocalTypes},
+                                      {"ProcessingInstanceType", kLocalTypes},
+                                      {"ProductionVariantInstanceType", kLocalTypes},
+                                      {"TransformInstanceType", kLocalTypes}};
+    auto parsed = Parse(kSageMakerModelJson, local_uris, local_instances);
     if (!parsed.ok()) {
       // The embedded model is checked by the unit tests; failing here is a build defect.
       log::Error("aws.model_invalid", {{"service", "sagemaker"}, {"error", parsed.status().message()}});

@@ -22,8 +22,11 @@ class ServiceModel {
   // metadata.re2IncompatiblePatterns (they are then not enforced); any other is an error.
   // Shape name -> the pattern Loam applies instead of the model's.
   using PatternOverrides = std::map<std::string, std::string, std::less<>>;
+  // Shape name -> enum values Loam accepts besides the model's.
+  using EnumExtensions = std::map<std::string, std::vector<std::string>, std::less<>>;
   static StatusOr<std::shared_ptr<const ServiceModel>> Parse(std::string_view json,
-                                                             const PatternOverrides& overrides = {});
+                                                             const PatternOverrides& overrides = {},
+                                                             const EnumExtensions& enum_extensions = {});
   // The embedded SageMaker subset (src/api/aws/sagemaker_model_data.cc), parsed on first use.
   static std::shared_ptr<const ServiceModel> SageMaker();
 

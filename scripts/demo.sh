@@ -13,7 +13,7 @@ PORT=${LOAM_DEMO_PORT:-7070}
 rm -rf "$DATA_DIR"
 mkdir -p "$DATA_DIR"
 
-build/loam server --data-dir "$DATA_DIR" --port "$PORT" 2>"$DATA_DIR/server.log" &
+build/loam server --data-dir "$DATA_DIR" --port "$PORT" --python "$(pwd)/.venv/bin/python" 2>"$DATA_DIR/server.log" &
 SERVER=$!
 cleanup() { if ((KEEP == 0)); then kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi; }
 trap cleanup EXIT
@@ -24,6 +24,7 @@ for _ in $(seq 1 100); do
 done
 
 .venv/bin/python python/demo/tracking_demo.py --tracking-uri "http://127.0.0.1:$PORT" --data-dir "$DATA_DIR"
+.venv/bin/python python/demo/training_demo.py --endpoint "http://127.0.0.1:$PORT" --data-dir "$DATA_DIR"
 
 if ((KEEP)); then
   echo "Loam keeps running (pid $SERVER) at http://127.0.0.1:$PORT; stop it with: kill $SERVER"

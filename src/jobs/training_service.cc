@@ -138,6 +138,19 @@ StatusOr<json> TrainingService::Create(const json& request) {
                   {"mlflow.source.name", name}};
   ASSIGN_OR_RETURN(tracking::Run run, deps_.tracking->CreateRun(run_req));
   (void)deps_.tracking->UpdateRun(run.info.run_id, {.status = tracking::RunStatus::kScheduled});
+  // The channels, as the run's input datasets.
+  std::vector<tracking::DatasetInput> inputs;
+  for (const auto& ch : request.value("InputDataConfig", json::array())) {
+    std::string uri = ch["DataSource"]["S3DataSource"].value("S3Uri", "");
+    tracking::DatasetInput in;
+    in.dataset.name = ch.value("ChannelName", "");
+    in.dataset.digest = fmt::format("{:08x}", static_cast<uint32_t>(std::hash<std::string>{}(uri)));
+    in.dataset.source_type = uri.rfind("s3://", 0) == 0 ? "s3" : "local";
+    in.dataset.source = json{{"uri", uri}}.dump();
+    in.tags = {{"mlflow.data.context", in.dataset.name}};
+    inputs.push_back(std::move(in));
+  }
+  if (!inputs.empty()) (void)deps_.tracking->LogInputs(run.info.run_id, inputs);
   doc["_loam"] = {{"run_id", run.info.run_id}, {"experiment_id", experiment_id}, {"processes", json::array()}};
 
   JobRecord record{kTrainingKind, name, arn, "InProgress", now_ms, now_ms, "", doc};

@@ -42,7 +42,8 @@ struct ProcessHandle {
 struct ExitStatus {
   int exit_code = 0;  // meaningful when signal == 0
   int signal = 0;     // the signal that ended the process, or 0
-  bool ok() const { return signal == 0 && exit_code == 0; }
+  bool supervisor_failed = false;  // the supervisor itself ended without recording the job's status
+  bool ok() const { return signal == 0 && exit_code == 0 && !supervisor_failed; }
   std::string Describe() const;
 };
 
@@ -57,8 +58,9 @@ class Executor {
   virtual void Stop(const ProcessHandle& handle, bool force) = 0;
   // Blocks until one of the processes ends or `timeout` passes.
   virtual void WaitAny(const std::vector<ProcessHandle>& handles, std::chrono::milliseconds timeout) = 0;
-  // The exit status of an ended process, from its exit file; nullopt when none was written
-  // (the supervisor itself was killed).
+  // The exit status of an ended process, from its exit file; when none was written, the
+  // supervisor's own status if this executor saw it end, else nullopt (it ended unseen,
+  // e.g. while the server was down).
   virtual std::optional<ExitStatus> Result(const ProcessHandle& handle, const std::filesystem::path& exit_file) = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -24,6 +25,11 @@ namespace loam::executors {
 namespace fs = std::filesystem;
 
 std::string ExitStatus::Describe() const {
+  if (supervisor_failed) {
+    return signal != 0 ? fmt::format("the job supervisor was killed by signal {}", signal)
+                       : fmt::format("the job supervisor failed with exit code {} before recording the job's status "
+                                     "(127: it could not be started)", exit_code);
+  }
   if (signal != 0) return fmt::format("killed by signal {} ({})", signal, strsignal(signal));
   return fmt::format("exit code {}", exit_code);
 }
@@ -60,9 +66,25 @@ std::vector<std::string> LocalExecutor::SandboxedArgv(const ProcessSpec& spec) c
   const Sandbox& box = spec.sandbox;
   std::vector<std::string> a = {options_.bwrap.string(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                                 "--tmpfs", "/tmp", "--die-with-parent"};
+  // --dev gives a minimal /dev; GPU jobs need the NVIDIA device nodes too.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/dev", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("nvidia", 0) == 0) {
+      a.insert(a.end(), {"--dev-bind", entry.path().string(), entry.path().string()});
+    }
+  }
+  if (fs::is_directory("/dev/dri", ec)) a.insert(a.end(), {"--dev-bind", "/dev/dri", "/dev/dri"});
   for (const auto& h : box.hidden) a.insert(a.end(), {"--tmpfs", h.string()});
   for (const auto& r : box.readable) a.insert(a.end(), {"--ro-bind", r.string(), r.string()});
-  a.insert(a.end(), {"--tmpfs", "/opt", "--bind", box.ml_root.string(), "/opt/ml"});
+  // /opt/ml needs a writable /opt; what the machine keeps in /opt (virtualenvs, CUDA,
+  // conda) is bound back into it read-only.
+  a.insert(a.end(), {"--tmpfs", "/opt"});
+  for (const auto& entry : fs::directory_iterator("/opt", ec)) {
+    if (entry.path().filename() == "ml") continue;
+    a.insert(a.end(), {"--ro-bind", entry.path().string(), entry.path().string()});
+  }
+  a.insert(a.end(), {"--bind", box.ml_root.string(), "/opt/ml"});
   if (box.isolate_network) a.push_back("--unshare-net");
   a.insert(a.end(), {"--chdir", spec.cwd.string(), "--"});
   a.insert(a.end(), spec.argv.begin(), spec.argv.end());
@@ -113,10 +135,18 @@ bool LocalExecutor::Alive(const ProcessHandle& h) {
   auto ticks = StartTicks(h.pid);
   if (!ticks || *ticks != h.start_ticks) return false;
   if (IsZombie(h.pid)) {
-    ::waitpid(h.pid, nullptr, WNOHANG);  // ours: reap it
+    Reap(h.pid);
     return false;
   }
   return true;
+}
+
+void LocalExecutor::Reap(int pid) {
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == pid) {
+    std::lock_guard lock(mu_);
+    reaped_[pid] = status;
+  }
 }
 
 void LocalExecutor::Stop(const ProcessHandle& h, bool force) {
@@ -143,11 +173,20 @@ void LocalExecutor::WaitAny(const std::vector<ProcessHandle>& handles, std::chro
 }
 
 std::optional<ExitStatus> LocalExecutor::Result(const ProcessHandle& h, const fs::path& exit_file) {
-  if (h.pid > 0) ::waitpid(h.pid, nullptr, WNOHANG);  // reap our own child, if it is one
+  if (h.pid > 0) Reap(h.pid);  // our own child, if it is one
   std::ifstream in(exit_file);
-  if (!in) return std::nullopt;
-  auto j = nlohmann::json::parse(in, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  auto j = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+  if (j.is_discarded() || !j.is_object()) {
+    std::lock_guard lock(mu_);
+    auto it = reaped_.find(h.pid);
+    if (it == reaped_.end()) return std::nullopt;
+    ExitStatus s;
+    s.supervisor_failed = true;
+    if (WIFSIGNALED(it->second)) s.signal = WTERMSIG(it->second);
+    else s.exit_code = WEXITSTATUS(it->second);
+    reaped_.erase(it);
+    return s;
+  }
   ExitStatus s;
   s.exit_code = j.value("exit_code", 0);
   s.signal = j.value("signal", 0);
@@ -155,11 +194,21 @@ std::optional<ExitStatus> LocalExecutor::Result(const ProcessHandle& h, const fs
 }
 
 fs::path FindUsableBubblewrap() {
-  for (const char* candidate : {"/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"}) {
-    if (::access(candidate, X_OK) != 0) continue;
+  std::vector<fs::path> candidates;
+  if (const char* path = std::getenv("PATH")) {
+    std::string dirs = path;
+    for (size_t start = 0, end; start <= dirs.size(); start = end + 1) {
+      end = dirs.find(':', start);
+      if (end == std::string::npos) end = dirs.size();
+      if (end > start) candidates.push_back(fs::path(dirs.substr(start, end - start)) / "bwrap");
+    }
+  }
+  candidates.push_back("/usr/bin/bwrap");
+  for (const auto& candidate : candidates) {
+    if (::access(candidate.c_str(), X_OK) != 0) continue;
     // Probe: some environments (unprivileged containers) forbid the namespaces bwrap needs.
     std::string probe = fmt::format(
-        "{} --ro-bind / / --dev /dev --proc /proc --tmpfs /opt /bin/true >/dev/null 2>&1", candidate);
+        "'{}' --ro-bind / / --dev /dev --proc /proc --tmpfs /opt /bin/true >/dev/null 2>&1", candidate.string());
     if (std::system(probe.c_str()) == 0) return candidate;
   }
   return {};

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "executors/executor.h"
@@ -30,7 +32,12 @@ class LocalExecutor final : public Executor {
   std::vector<std::string> SandboxedArgv(const ProcessSpec& spec) const;
 
  private:
+  // Reaps our own child and remembers how it ended.
+  void Reap(int pid);
+
   LocalExecutorOptions options_;
+  std::mutex mu_;
+  std::map<int, int> reaped_;  // supervisor pid -> wait status; guarded by mu_
 };
 
 // The first `bwrap` on PATH that can actually create a sandbox here, or empty.

@@ -343,7 +343,9 @@ bool TrainingService::Supervise(TrainingWorker& worker, bool attach) {
       unknown_exit = true;
       continue;
     }
-    if (!result->ok() && failure.empty()) {
+    if (result->supervisor_failed && failure.empty()) {
+      failure = fmt::format("InternalServerError: on {}, {}", hosts[i], result->Describe());
+    } else if (!result->ok() && failure.empty()) {
       std::string reason = ReadSmallFile(InstanceRoot(job_dir, hosts[i]) / "output" / "failure");
       if (reason.empty()) {
         reason = fmt::format("AlgorithmError: the training script on {} ended with {}", hosts[i], result->Describe());

@@ -52,7 +52,8 @@ std::string ModuleName(const std::string& program) {
 // Base environment handed to every job: what a container image would set, nothing of Loam's.
 std::vector<std::pair<std::string, std::string>> BaseEnvironment() {
   std::vector<std::pair<std::string, std::string>> env;
-  for (const char* name : {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "TMPDIR"}) {
+  for (const char* name : {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "TMPDIR", "LD_LIBRARY_PATH",
+                           "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"}) {
     if (const char* v = std::getenv(name)) env.emplace_back(name, v);
   }
   if (!std::getenv("PATH")) env.emplace_back("PATH", "/usr/local/bin:/usr/bin:/bin");

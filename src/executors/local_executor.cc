@@ -114,9 +114,12 @@ StatusOr<ProcessHandle> LocalExecutor::Start(const ProcessSpec& spec) {
   fs::remove(spec.exit_file, ec);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);  // the server's threads block signals; the job must not inherit that
+  // The supervisor starts with its stop signals blocked, so a stop sent before it is ready
+  // waits for it instead of killing it; it unblocks them for the job's process.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD}) sigaddset(&stop_signals, s);
+  posix_spawnattr_setsigmask(&attr, &stop_signals);
   sigset_t all_default;
   sigemptyset(&all_default);
   for (int s : {SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGUSR1, SIGCHLD}) sigaddset(&all_default, s);

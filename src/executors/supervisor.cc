@@ -50,16 +50,19 @@ int SuperviseMain(int argc, char** argv) {
   if (log_fd < 0) return 3;
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-  sigset_t handled, previous;
+  // Already blocked by the server's spawn (see LocalExecutor::Start); blocked again for
+  // supervisors started some other way.
+  sigset_t handled, none;
   sigemptyset(&handled);
+  sigemptyset(&none);
   for (int s : {SIGTERM, SIGINT, SIGUSR1, SIGCHLD, SIGHUP}) sigaddset(&handled, s);
-  sigprocmask(SIG_BLOCK, &handled, &previous);
+  sigprocmask(SIG_BLOCK, &handled, nullptr);
 
   pid_t child = ::fork();
   if (child < 0) return 4;
   if (child == 0) {
     ::setpgid(0, 0);
-    sigprocmask(SIG_SETMASK, &previous, nullptr);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     ::dup2(null_fd >= 0 ? null_fd : 0, 0);
     ::dup2(log_fd, 1);
     ::dup2(log_fd, 2);

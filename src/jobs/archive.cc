@@ -87,7 +87,7 @@ Status PackDirectory(const fs::path& dir, const fs::path& archive) {
     struct stat st;
     if (::lstat(p.c_str(), &st) != 0) continue;
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) continue;
-    RETURN_IF_ERROR(AddFile(a.get(), p, fs::relative(p, dir).string(), st));
+    RETURN_IF_ERROR(AddFile(a.get(), p, p.lexically_relative(dir).string(), st));
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) return ArchiveError(a.get(), "finishing archive");
   fs::rename(tmp, archive, ec);

@@ -12,7 +12,8 @@ namespace loam::jobs {
 Status PackDirectory(const std::filesystem::path& dir, const std::filesystem::path& archive);
 
 // Extracts a tar (optionally gzip-compressed) into `dest`; entries that would escape it
-// (absolute paths, "..", symlinks pointing out) are refused.
+// (absolute paths, "..", hard links out, writing through a symlink that points out) are
+// refused. A symlink entry itself is kept as written.
 Status ExtractArchive(const std::filesystem::path& archive, const std::filesystem::path& dest);
 
 }  // namespace loam::jobs

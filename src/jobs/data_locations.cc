@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <regex>
 
 namespace loam::jobs {
 
@@ -14,7 +15,10 @@ StatusOr<fs::path> DataLocations::Resolve(const std::string& uri) const {
     auto slash = rest.find('/');
     std::string bucket = rest.substr(0, slash);
     std::string key = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    if (bucket.empty()) return InvalidArgument(fmt::format("{} names no bucket", uri));
+    static const std::regex kBucket(R"([a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9])");
+    if (!std::regex_match(bucket, kBucket) || bucket.find("..") != std::string::npos) {
+      return InvalidArgument(fmt::format("{} does not name a valid bucket", uri));
+    }
     fs::path p = object_root_ / bucket;
     for (const auto& part : fs::path(key)) {
       if (part == ".." || part == ".") return InvalidArgument(fmt::format("{} is not a valid S3 URI", uri));
@@ -42,7 +46,8 @@ StatusOr<std::vector<DataLocations::InputFile>> DataLocations::ListPrefix(const 
   auto add_tree = [&](const fs::path& dir, const fs::path& base) {
     for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file(ec)) out.push_back({it->path(), fs::relative(it->path(), base)});
+      // lexically: a symlinked file keeps its own name, inside the channel.
+      if (it->is_regular_file(ec)) out.push_back({it->path(), it->path().lexically_relative(base)});
     }
   };
   // As SageMaker copies an S3 prefix: each object's key with the prefix removed.
@@ -93,7 +98,8 @@ Status PlaceFiles(const std::vector<DataLocations::InputFile>& files, const fs::
 Status CopyTree(const fs::path& source, const fs::path& dest) {
   std::error_code ec;
   fs::create_directories(dest, ec);
-  fs::copy(source, dest, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+  // Links are copied as links: a job must not get files it cannot see copied out for it.
+  fs::copy(source, dest, fs::copy_options::recursive | fs::copy_options::overwrite_existing | fs::copy_options::copy_symlinks, ec);
   if (ec) return Internal(fmt::format("cannot copy {}: {}", source.string(), ec.message()));
   return Status::Ok();
 }

@@ -20,9 +20,9 @@ namespace {
 std::string PythonFloat(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  std::string s = nlohmann::json(v).dump();
-  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
-  // Python writes 1e-05 / 1e+20 where JSON writes 1e-05 / 1e+20 too; nothing else to adjust.
+  // fmt's shortest form switches to an exponent where Python's repr does (exp < -4 or >= 16).
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
   return s;
 }
 
@@ -96,13 +96,12 @@ std::vector<std::string> ToCommandLineArgs(const nlohmann::json& user_hps) {
     const auto& v = user_hps[k];
     if (v.is_object()) {
       std::vector<std::string> items;
-      for (const auto& [ik, iv] : v.items()) items.push_back(ik + "=" + PythonStr(iv));
-      std::sort(items.begin(), items.end());
+      for (const auto& [ik, iv] : v.items()) items.push_back(ik + "=" + PythonStr(iv));  // key order
       std::string joined;
       for (size_t i = 0; i < items.size(); ++i) joined += (i ? "," : "") + items[i];
       args.push_back(joined);
     } else {
-      args.push_back(PythonStr(v));
+      args.push_back(v.is_null() ? "" : PythonStr(v));  // the toolkit's _decode(None) is ""
     }
   }
   return args;
@@ -115,7 +114,9 @@ std::string EnvName(const std::string& name) {
 }
 
 std::string EnvValue(const nlohmann::json& value) {
-  return value.is_string() ? value.get<std::string>() : value.dump();
+  if (value.is_null()) return "";
+  // json.dumps(ensure_ascii=True), as the toolkit writes them.
+  return value.is_string() ? value.get<std::string>() : value.dump(-1, ' ', /*ensure_ascii=*/true);
 }
 
 }  // namespace loam::jobs

@@ -134,6 +134,11 @@ void MergeFinalMetrics(json& doc, const std::vector<tracking::Metric>& samples) 
 
 }  // namespace
 
+void TrainingService::ReserveRunning(const json& doc) {
+  Demand demand = DemandOf(doc, options_.machine_gpus);
+  deps_.scheduler->AcquireRunning(demand.cpus, demand.memory_mb);
+}
+
 void TrainingService::StartWorker(const std::string& name, bool attach) {
   auto worker = std::make_shared<TrainingWorker>();
   worker->name = name;
@@ -170,9 +175,7 @@ void TrainingService::RunWorker(const std::shared_ptr<TrainingWorker>& worker, b
     if (job->doc["TrainingJobStatus"] == "Stopping") worker->stop_requested = true;
     Demand demand = DemandOf(job->doc, options_.machine_gpus);
     bool admitted = true;
-    if (attach) {
-      deps_.scheduler->AcquireRunning(demand.cpus, demand.memory_mb);
-    } else {
+    if (!attach) {
       admitted = deps_.scheduler->Acquire(demand.cpus, demand.memory_mb,
                                           [&] { return shutting_down_.load() || worker->stop_requested.load(); });
     }

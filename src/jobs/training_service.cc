@@ -245,10 +245,16 @@ StatusOr<std::string> TrainingService::ReadLog(const std::string& name, const st
 
 Status TrainingService::Recover() {
   ASSIGN_OR_RETURN(auto unfinished, deps_.store->JobsWithStatus(kTrainingKind, {"InProgress", "Stopping"}));
+  // Jobs whose processes run hold their CPUs before any queued job may be admitted.
+  std::vector<std::pair<std::string, bool>> recovered;
   for (const auto& job : unfinished) {
     bool has_processes = !job.doc["_loam"].value("processes", json::array()).empty();
-    log::Info("training.recover", {{"job", job.name}, {"attach", has_processes}});
-    StartWorker(job.name, /*attach=*/has_processes);
+    if (has_processes) ReserveRunning(job.doc);
+    recovered.emplace_back(job.name, has_processes);
+  }
+  for (const auto& [name, attach] : recovered) {
+    log::Info("training.recover", {{"job", name}, {"attach", attach}});
+    StartWorker(name, attach);
   }
   return Status::Ok();
 }

@@ -75,7 +75,9 @@ class TrainingService {
   std::string ArnOf(const std::string& name) const;
 
  private:
+  // A re-attached job's worker finds its resources reserved by ReserveRunning.
   void StartWorker(const std::string& name, bool attach);
+  void ReserveRunning(const nlohmann::json& doc);
   void RunWorker(const std::shared_ptr<TrainingWorker>& worker, bool attach);
   // The job's life after admission; returns false when shutdown interrupted it (the job
   // stays InProgress for the next start to pick up).

@@ -6,6 +6,12 @@ clean exit code 0).  Tests talk to it over HTTP (raw ``requests``) or through th
 official ``mlflow`` client.
 
 Binary: ``$LOAM_BIN`` or ``<repo>/build/loam``.
+
+SageMaker training jobs: ``training_server`` is a session server started with the job
+flags (``--python <this interpreter> --job-cpus 8 --sandbox auto``, see
+``training_server_args``), ``sagemaker`` a boto3 SageMaker client bound to it, and
+``loam_server_factory(*extra_args)`` starts private servers with any extra flags.
+``$LOAM_JOB_PYTHON`` overrides the interpreter passed as ``--python``.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -124,8 +131,11 @@ class Api:
 class LoamServer:
     """One ``loam server`` process bound to a data dir and a fixed port."""
 
-    def __init__(self, data_dir: Path, log_path: Path, port: int | None = None):
+    def __init__(self, data_dir: Path, log_path: Path, port: int | None = None,
+                 extra_args=()):
         self.binary = loam_binary()
+        # Appended to every start (and restart) of this server, e.g. ["--job-cpus", "1"].
+        self.extra_args = [str(a) for a in extra_args]
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_path)
         self.port = port or free_port()
@@ -169,6 +179,7 @@ class LoamServer:
                     HOST,
                     "--port",
                     str(self.port),
+                    *self.extra_args,
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -234,15 +245,26 @@ class LoamServer:
             return False
 
 
-def _start_server(data_dir: Path, log_path: Path) -> LoamServer:
+def _start_server(data_dir: Path, log_path: Path, extra_args=()) -> LoamServer:
     # A port picked by free_port() can in rare cases be grabbed before loam binds
     # it; retry once on a new port in that case.
     try:
-        return LoamServer(data_dir, log_path).start()
+        return LoamServer(data_dir, log_path, extra_args=extra_args).start()
     except RuntimeError as first:
         if "in use" not in str(first).lower():
             raise
-        return LoamServer(data_dir, log_path.with_suffix(".retry.log")).start()
+        return LoamServer(data_dir, log_path.with_suffix(".retry.log"), extra_args=extra_args).start()
+
+
+def job_python() -> str:
+    """The interpreter training jobs run with (``--python``): this test venv by default,
+    so the job scripts find scikit-learn, pandas and mlflow."""
+    return os.environ.get("LOAM_JOB_PYTHON") or sys.executable
+
+
+def training_server_args(job_cpus: int = 8, sandbox: str = "auto", python: str | None = None) -> list[str]:
+    """Flags of a server that runs training jobs."""
+    return ["--python", python or job_python(), "--job-cpus", str(job_cpus), "--sandbox", sandbox]
 
 
 # ---------------------------------------------------------------------------
@@ -295,6 +317,75 @@ def fresh_server(tmp_path):
     yield srv
     if srv.proc is not None:
         srv.stop()
+
+
+@pytest.fixture
+def loam_server_factory(tmp_path):
+    """``loam_server_factory(*extra_args)`` starts a private server with extra flags.
+
+    Each server gets its own data dir under the test's tmp_path; all are stopped (SIGTERM,
+    clean exit asserted) at teardown. ``srv.kill9()`` then ``srv.start()`` restarts one on
+    the same data dir, port and flags.
+    """
+    servers: list[LoamServer] = []
+
+    def factory(*extra_args) -> LoamServer:
+        base = tmp_path / f"server-{len(servers)}"
+        srv = _start_server(base / "data", base / "loam.log", extra_args)
+        servers.append(srv)
+        return srv
+
+    yield factory
+    failures = []
+    for srv in servers:
+        if srv.proc is not None:
+            try:
+                srv.stop()
+            except AssertionError as e:
+                failures.append(e)
+    if failures:
+        raise failures[0]
+
+
+@pytest.fixture(scope="session")
+def training_server(tmp_path_factory):
+    """A shared server that runs training jobs (``training_server_args()``)."""
+    base = tmp_path_factory.mktemp("loam-training")
+    srv = _start_server(base / "data", base / "loam.log", training_server_args())
+    yield srv
+    if srv.proc is not None:
+        srv.stop()
+
+
+@pytest.fixture(autouse=True)
+def _training_server_crash_guard(request):
+    """Like ``_session_server_crash_guard``, for ``training_server``."""
+    if "training_server" not in request.fixturenames:
+        yield
+        return
+    srv = request.getfixturevalue("training_server")
+    if srv.proc is not None and srv.proc.poll() is not None:
+        srv.proc = None
+        srv.start()
+    yield
+    if srv.proc is not None and srv.proc.poll() is not None:
+        code = srv.proc.returncode
+        srv.proc = None
+        tail = srv.log_tail()
+        srv.start()
+        pytest.fail(
+            f"loam (training server) died during this test with exit code {code}.\n"
+            f"--- log tail ---\n{tail}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def sagemaker(training_server):
+    """The real boto3 SageMaker client bound to ``training_server``."""
+    from sagemaker_helpers import sagemaker_client
+
+    return sagemaker_client(training_server.url)
 
 
 @pytest.fixture

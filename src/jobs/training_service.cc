@@ -87,6 +87,20 @@ Status TrainingService::UpdateJob(const std::string& name, const std::function<v
   return deps_.store->UpdateJob(job);
 }
 
+Status TrainingService::CheckActiveJobLimit() {
+  {
+    std::lock_guard lock(mu_);
+    if (workers_.size() < options_.max_active_jobs) return Status::Ok();
+  }
+  // A worker leaves the map just after its job's final status is stored: count from the store.
+  ASSIGN_OR_RETURN(auto active, deps_.store->JobsWithStatus(kTrainingKind, {"InProgress", "Stopping"}));
+  if (active.size() < options_.max_active_jobs) return Status::Ok();
+  return ResourceExhausted(fmt::format(
+      "The account-level service limit 'Number of concurrent training jobs' is {} Jobs, with current utilization "
+      "of {} Jobs. Wait for a job to end or raise --max-active-jobs.",
+      options_.max_active_jobs, active.size()));
+}
+
 StatusOr<json> TrainingService::Create(const json& request) {
   const std::string name = request["TrainingJobName"].get<std::string>();
   const std::string arn = ArnOf(name);
@@ -97,6 +111,7 @@ StatusOr<json> TrainingService::Create(const json& request) {
   }
   RETURN_IF_ERROR(MetricParser::Create(definitions).status());
   if (Load(name).ok()) return AlreadyExists(DuplicateJobMessage(arn));
+  RETURN_IF_ERROR(CheckActiveJobLimit());
 
   const int64_t now_ms = deps_.clock();
   const double now = static_cast<double>(now_ms) / 1000.0;

@@ -36,6 +36,7 @@ struct TrainingServiceOptions {
   bool sandbox = false;             // run under bubblewrap with the job directory at /opt/ml
   std::chrono::milliseconds stop_grace{10000};  // SIGTERM to SIGKILL
   int machine_gpus = 0;
+  size_t max_active_jobs = 1000;   // queued + running; beyond it CreateTrainingJob is refused
 };
 
 struct TrainingServiceDeps {
@@ -85,6 +86,7 @@ class TrainingService {
   // Read-modify-write of a job's document under the job's lock, persisted before returning.
   Status UpdateJob(const std::string& name, const std::function<void(nlohmann::json& doc)>& change);
   StatusOr<JobRecord> Load(const std::string& name);
+  Status CheckActiveJobLimit();
   double NowSeconds() const { return static_cast<double>(deps_.clock()) / 1000.0; }
 
   TrainingServiceOptions options_;

@@ -44,6 +44,7 @@ struct ServerFlags {
   int64_t job_memory_mb = 0;
   std::string sandbox = "auto";
   int stop_grace_seconds = 10;
+  int max_active_jobs = 1000;
   std::string region = "us-east-1";
 };
 
@@ -74,6 +75,7 @@ StatusOr<std::shared_ptr<jobs::TrainingService>> MakeTrainingService(
   options.sandbox = executor->sandbox_available();
   options.stop_grace = std::chrono::seconds(flags.stop_grace_seconds);
   options.machine_gpus = jobs::DetectGpus();
+  options.max_active_jobs = static_cast<size_t>(flags.max_active_jobs);
   fs::create_directories(options.jobs_root, ec);
 
   jobs::TrainingServiceDeps deps;
@@ -194,6 +196,9 @@ void AddServerCommand(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "bwrap", "none"}));
   cmd->add_option("--stop-grace", flags->stop_grace_seconds, "Seconds between SIGTERM and SIGKILL when stopping a job")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-active-jobs", flags->max_active_jobs,
+                  "Training jobs queued or running at once; more are refused with ResourceLimitExceeded")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--region", flags->region, "AWS region in ARNs (default us-east-1)");
   cmd->callback([flags] { std::exit(RunServer(*flags)); });
 }

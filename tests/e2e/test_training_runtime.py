@@ -14,6 +14,7 @@ import re
 import signal
 import time
 
+import botocore.exceptions
 import pytest
 
 from conftest import training_server_args
@@ -250,3 +251,19 @@ def test_sandbox_bwrap_binds_opt_ml_and_hides_the_data_dir(loam_server_factory, 
     entries = record["probes"][str(data_dir)]["entries"]
     if isinstance(entries, list):
         assert "loam.db" not in entries, f"the job can see Loam's data directory: {entries}"
+
+
+
+def test_active_job_limit_answers_resource_limit_exceeded(loam_server_factory, tmp_path):
+    """Beyond --max-active-jobs, CreateTrainingJob is refused with ResourceLimitExceeded (HTTP 400)."""
+    srv = loam_server_factory(*training_server_args(job_cpus=1), "--max-active-jobs", "1")
+    jobs = TrainingJobs(srv, sagemaker_client(srv.url), tmp_path / "s3-output-limit")
+    running = jobs.create("sleep.py")  # forever, until stopped
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        jobs.create("noop.py")
+    assert err.value.response["Error"]["Code"] == "ResourceLimitExceeded"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "Number of concurrent training jobs" in err.value.response["Error"]["Message"]
+    jobs.client.stop_training_job(TrainingJobName=running)
+    assert jobs.wait_terminal(running)["TrainingJobStatus"] == "Stopped"
+    jobs.wait_completed(jobs.create("noop.py"))  # room again once the first has ended

@@ -282,6 +282,24 @@ def server(tmp_path_factory):
         srv.stop()
 
 
+def _guard_against_crash(srv, label):
+    """Restarts a shared server that died before or during a test, failing the test that saw it die."""
+    if srv.proc is not None and srv.proc.poll() is not None:  # died earlier, unnoticed
+        srv.proc = None
+        srv.start()
+    yield
+    if srv.proc is not None and srv.proc.poll() is not None:
+        code = srv.proc.returncode
+        srv.proc = None
+        tail = srv.log_tail()
+        srv.start()
+        pytest.fail(
+            f"loam ({label}) died during this test with exit code {code}.\n"
+            f"--- log tail ---\n{tail}",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(autouse=True)
 def _session_server_crash_guard(request):
     """Attributes a crash of the shared server to the test that caused it.
@@ -293,21 +311,7 @@ def _session_server_crash_guard(request):
     if "server" not in request.fixturenames:
         yield
         return
-    srv = request.getfixturevalue("server")
-    if srv.proc is not None and srv.proc.poll() is not None:  # died earlier, unnoticed
-        srv.proc = None
-        srv.start()
-    yield
-    if srv.proc is not None and srv.proc.poll() is not None:
-        code = srv.proc.returncode
-        srv.proc = None
-        tail = srv.log_tail()
-        srv.start()
-        pytest.fail(
-            f"loam (session server) died during this test with exit code {code}.\n"
-            f"--- log tail ---\n{tail}",
-            pytrace=False,
-        )
+    yield from _guard_against_crash(request.getfixturevalue("server"), "session server")
 
 
 @pytest.fixture
@@ -363,21 +367,7 @@ def _training_server_crash_guard(request):
     if "training_server" not in request.fixturenames:
         yield
         return
-    srv = request.getfixturevalue("training_server")
-    if srv.proc is not None and srv.proc.poll() is not None:
-        srv.proc = None
-        srv.start()
-    yield
-    if srv.proc is not None and srv.proc.poll() is not None:
-        code = srv.proc.returncode
-        srv.proc = None
-        tail = srv.log_tail()
-        srv.start()
-        pytest.fail(
-            f"loam (training server) died during this test with exit code {code}.\n"
-            f"--- log tail ---\n{tail}",
-            pytrace=False,
-        )
+    yield from _guard_against_crash(request.getfixturevalue("training_server"), "training server")
 
 
 @pytest.fixture(scope="session")

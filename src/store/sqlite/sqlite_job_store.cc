@@ -26,6 +26,27 @@ StatusOr<JobRecord> ReadJob(const Statement& s) {
   return j;
 }
 
+// Every row of a SELECT of kJobColumns; the statement is reset however it ends.
+Status CollectJobs(Statement& s, std::vector<JobRecord>& out) {
+  Status status = Status::Ok();
+  while (status.ok()) {
+    auto row = s.Step();
+    if (!row.ok()) {
+      status = row.status();
+      break;
+    }
+    if (!*row) break;
+    auto job = ReadJob(s);
+    if (!job.ok()) {
+      status = job.status();
+      break;
+    }
+    out.push_back(std::move(job).value());
+  }
+  s.Reset();
+  return status;
+}
+
 // LIKE with the user's text taken literally.
 std::string ContainsPattern(const std::string& text) {
   std::string out = "%";
@@ -114,21 +135,7 @@ StatusOr<std::pair<std::vector<JobRecord>, bool>> SqliteJobStore::ListJobs(const
   s->Bind(i, static_cast<int64_t>(q.limit + 1));
   s->Bind(i + 1, static_cast<int64_t>(q.offset));
   std::vector<JobRecord> out;
-  while (true) {
-    auto row = s->Step();
-    if (!row.ok()) {
-      s->Reset();
-      return row.status();
-    }
-    if (!*row) break;
-    auto job = ReadJob(*s);
-    if (!job.ok()) {
-      s->Reset();
-      return job.status();
-    }
-    out.push_back(std::move(job).value());
-  }
-  s->Reset();
+  RETURN_IF_ERROR(CollectJobs(*s, out));
   bool more = out.size() > q.limit;
   if (more) out.pop_back();
   return std::make_pair(std::move(out), more);
@@ -142,17 +149,7 @@ StatusOr<std::vector<JobRecord>> SqliteJobStore::JobsWithStatus(const std::strin
   std::vector<JobRecord> out;
   for (const auto& status : statuses) {
     s->Bind(1, kind).Bind(2, status);
-    while (true) {
-      auto row = s->Step();
-      if (!row.ok()) {
-        s->Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      auto job = ReadJob(*s);
-      if (job.ok()) out.push_back(std::move(job).value());
-    }
-    s->Reset();
+    RETURN_IF_ERROR(CollectJobs(*s, out));
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const JobRecord& a, const JobRecord& b) { return a.creation_time_ms < b.creation_time_ms; });

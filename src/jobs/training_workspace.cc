@@ -227,6 +227,11 @@ StatusOr<TrainingWorkspace> PrepareTrainingWorkspace(const json& doc, const fs::
       }
     }
     RETURN_IF_ERROR(StageCode(hps.sagemaker, locations, root / "code"));
+    // Checkpoints saved by an earlier run come back, so a script can resume from them.
+    if (doc.contains("CheckpointConfig")) {
+      ASSIGN_OR_RETURN(fs::path saved, locations.Resolve(doc["CheckpointConfig"].value("S3Uri", "")));
+      if (fs::is_directory(saved, ec)) RETURN_IF_ERROR(CopyTree(saved, root / "checkpoints"));
+    }
     if (!program.empty() && !fs::exists(root / "code" / program, ec)) {
       return InvalidArgument(fmt::format("The entry point {} was not found in the submitted code ({}).", program,
                                          submit_dir.empty() ? "no sagemaker_submit_directory given" : submit_dir));

@@ -9,12 +9,6 @@
 
 namespace loam::jobs {
 
-struct TrainingWorker {
-  std::string name;
-  std::thread thread;
-  std::atomic<bool> stop_requested{false};
-};
-
 std::string DuplicateJobMessage(const std::string& arn);
 
 // Closes the current SecondaryStatusTransitions entry and opens `status`.

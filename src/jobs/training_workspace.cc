@@ -26,13 +26,6 @@ std::string InputModeOf(const json& doc, const json& channel) {
   return doc["AlgorithmSpecification"].value("TrainingInputMode", "File");
 }
 
-Status WriteJson(const fs::path& file, const json& value) {
-  std::ofstream out(file);
-  out << value.dump(2);
-  if (!out) return Internal(fmt::format("cannot write {}", file.string()));
-  return Status::Ok();
-}
-
 // The toolkit's entry point command: python for .py, sh for .sh, else the file itself.
 std::vector<std::string> EntryPointCommand(const std::string& program, const std::string& python) {
   auto ends_with = [&](const char* suffix) {
@@ -49,29 +42,6 @@ std::string ModuleName(const std::string& program) {
   return dot != std::string::npos && dot + 3 == program.size() ? program.substr(0, dot) : program;
 }
 
-// Base environment handed to every job: what a container image would set, nothing of Loam's.
-std::vector<std::pair<std::string, std::string>> BaseEnvironment() {
-  std::vector<std::pair<std::string, std::string>> env;
-  for (const char* name : {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "TMPDIR", "LD_LIBRARY_PATH",
-                           "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"}) {
-    if (const char* v = std::getenv(name)) env.emplace_back(name, v);
-  }
-  if (!std::getenv("PATH")) env.emplace_back("PATH", "/usr/local/bin:/usr/bin:/bin");
-  env.emplace_back("PYTHONUNBUFFERED", "1");
-  env.emplace_back("PYTHONDONTWRITEBYTECODE", "1");
-  return env;
-}
-
-void SetEnv(std::vector<std::pair<std::string, std::string>>& env, const std::string& k, const std::string& v) {
-  for (auto& [name, value] : env) {
-    if (name == k) {
-      value = v;
-      return;
-    }
-  }
-  env.emplace_back(k, v);
-}
-
 Status StageCode(const json& sagemaker_hps, const DataLocations& locations, const fs::path& code_dir) {
   if (!sagemaker_hps.contains("sagemaker_submit_directory")) return Status::Ok();
   std::string uri = PythonStr(sagemaker_hps["sagemaker_submit_directory"]);
@@ -83,18 +53,6 @@ Status StageCode(const json& sagemaker_hps, const DataLocations& locations, cons
 }
 
 }  // namespace
-
-fs::path InstanceRoot(const fs::path& job_dir, const std::string& host) { return job_dir / host; }
-fs::path InstanceLog(const fs::path& job_dir, const std::string& host) { return job_dir / "logs" / (host + ".log"); }
-fs::path InstanceExitFile(const fs::path& job_dir, const std::string& host) {
-  return job_dir / "logs" / (host + ".exit");
-}
-
-std::vector<std::string> HostNames(int count) {
-  std::vector<std::string> hosts;
-  for (int i = 1; i <= count; ++i) hosts.push_back(fmt::format("algo-{}", i));
-  return hosts;
-}
 
 Status CheckTrainingRequest(const json& request, const DataLocations& locations) {
   const json& algo = request.value("AlgorithmSpecification", json::object());
@@ -141,7 +99,7 @@ Status CheckTrainingRequest(const json& request, const DataLocations& locations)
   return Status::Ok();
 }
 
-StatusOr<TrainingWorkspace> PrepareTrainingWorkspace(const json& doc, const fs::path& job_dir, const std::string& run_id,
+StatusOr<PreparedJob> PrepareTrainingWorkspace(const json& doc, const fs::path& job_dir, const std::string& run_id,
                                                      const WorkspaceContext& ctx) {
   const DataLocations& locations = *ctx.locations;
   const json& algo = doc["AlgorithmSpecification"];
@@ -149,7 +107,7 @@ StatusOr<TrainingWorkspace> PrepareTrainingWorkspace(const json& doc, const fs::
   const std::string instance_type = resources.value("InstanceType", "local");
   const InstanceShape shape = ShapeOf(instance_type, ctx.machine_gpus);
   const int num_cpus = instance_type.rfind("local", 0) == 0 ? ctx.machine_cpus : std::min(shape.vcpus, ctx.machine_cpus);
-  TrainingWorkspace ws;
+  PreparedJob ws;
   ws.hosts = HostNames(resources.value("InstanceCount", 1));
 
   const json raw_hps = doc.value("HyperParameters", json::object());
@@ -211,9 +169,9 @@ StatusOr<TrainingWorkspace> PrepareTrainingWorkspace(const json& doc, const fs::
         {"instance_groups",
          json::array({{{"instance_group_name", kInstanceGroup}, {"instance_type", instance_type}, {"hosts", ws.hosts}}})},
         {"network_interface_name", "eth0"}};
-    RETURN_IF_ERROR(WriteJson(root / "input/config/hyperparameters.json", raw_hps));
-    RETURN_IF_ERROR(WriteJson(root / "input/config/resourceconfig.json", resource_config));
-    RETURN_IF_ERROR(WriteJson(root / "input/config/inputdataconfig.json", input_data_config));
+    RETURN_IF_ERROR(WriteJsonFile(root / "input/config/hyperparameters.json", raw_hps));
+    RETURN_IF_ERROR(WriteJsonFile(root / "input/config/resourceconfig.json", resource_config));
+    RETURN_IF_ERROR(WriteJsonFile(root / "input/config/inputdataconfig.json", input_data_config));
 
     std::vector<fs::path> readable;
     for (const auto& c : channels) {

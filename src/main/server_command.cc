@@ -13,9 +13,7 @@
 #include "api/sagemaker/sagemaker_routes.h"
 #include "api/ops/ops.h"
 #include "common/log.h"
-#include "executors/local_executor.h"
-#include "jobs/resource_tags.h"
-#include "jobs/training_service.h"
+#include "main/job_services.h"
 #include "store/sqlite/sqlite_job_store.h"
 #include "http/server.h"
 #include "objects/local_object_store.h"
@@ -37,62 +35,8 @@ struct ServerFlags {
   int threads = 0;
   std::string durability = "normal";
   std::string log_level = "info";
-  // Jobs
-  std::string python = "python3";
-  std::string runtimes_file;
-  int job_cpus = 0;
-  int64_t job_memory_mb = 0;
-  std::string sandbox = "auto";
-  int stop_grace_seconds = 10;
-  int max_active_jobs = 1000;
-  std::string region = "us-east-1";
+  JobFlags jobs;
 };
-
-StatusOr<std::shared_ptr<jobs::TrainingService>> MakeTrainingService(
-    const ServerFlags& flags, const std::filesystem::path& data_dir, int port,
-    std::shared_ptr<jobs::JobStore> job_store, std::shared_ptr<tracking::TrackingService> tracking) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  auto runtimes = std::make_shared<jobs::RuntimeRegistry>(flags.python);
-  if (!flags.runtimes_file.empty()) RETURN_IF_ERROR(runtimes->LoadFile(flags.runtimes_file));
-  executors::LocalExecutorOptions exec_options;
-  exec_options.loam_binary = fs::read_symlink("/proc/self/exe", ec);
-  if (flags.sandbox != "none") exec_options.bwrap = executors::FindUsableBubblewrap();
-  if (flags.sandbox == "bwrap" && exec_options.bwrap.empty()) {
-    return FailedPrecondition("--sandbox bwrap: bubblewrap is not installed or cannot create a sandbox here");
-  }
-  auto executor = std::make_shared<executors::LocalExecutor>(exec_options);
-  jobs::Capacity capacity = jobs::MachineCapacity();
-  if (flags.job_cpus > 0) capacity.cpus = flags.job_cpus;
-  if (flags.job_memory_mb > 0) capacity.memory_mb = flags.job_memory_mb;
-
-  jobs::TrainingServiceOptions options;
-  options.jobs_root = data_dir / "jobs" / "training";
-  options.data_dir = data_dir;
-  options.region = flags.region;
-  std::string host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
-  options.tracking_uri = fmt::format("http://{}:{}", host, port);
-  options.sandbox = executor->sandbox_available();
-  options.stop_grace = std::chrono::seconds(flags.stop_grace_seconds);
-  options.machine_gpus = jobs::DetectGpus();
-  options.max_active_jobs = static_cast<size_t>(flags.max_active_jobs);
-  fs::create_directories(options.jobs_root, ec);
-
-  jobs::TrainingServiceDeps deps;
-  deps.store = std::move(job_store);
-  deps.tracking = std::move(tracking);
-  deps.executor = executor;
-  deps.scheduler = std::make_shared<jobs::Scheduler>(capacity);
-  deps.runtimes = runtimes;
-  deps.locations = std::make_shared<jobs::DataLocations>(data_dir / "objects");
-  log::Info("jobs.executor", {{"executor", executor->name()},
-                              {"sandbox", options.sandbox ? "bubblewrap" : "none"},
-                              {"cpus", capacity.cpus},
-                              {"memory_mb", capacity.memory_mb},
-                              {"gpus", options.machine_gpus},
-                              {"python", flags.python}});
-  return std::make_shared<jobs::TrainingService>(std::move(options), std::move(deps));
-}
 
 int RunServer(const ServerFlags& flags) {
   log::Init(log::ParseLevel(flags.log_level));
@@ -149,13 +93,15 @@ int RunServer(const ServerFlags& flags) {
   }
   // Jobs hand MLFLOW_TRACKING_URI to their processes, so they need the bound port.
   std::shared_ptr<jobs::JobStore> jobs_store(std::move(job_store).value());
-  auto training = MakeTrainingService(flags, data_dir, server.port(), jobs_store, tracking);
-  if (!training.ok()) {
-    log::Error("startup.jobs", {{"error", training.status().ToString()}});
+  std::string job_host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
+  auto job_services = MakeJobServices(flags.jobs, data_dir, fmt::format("http://{}:{}", job_host, server.port()),
+                                      jobs_store, tracking);
+  if (!job_services.ok()) {
+    log::Error("startup.jobs", {{"error", job_services.status().ToString()}});
     return 1;
   }
-  api::sagemaker::AddRoutes(*router, {*training, std::make_shared<jobs::ResourceTags>(jobs_store)});
-  if (Status s = (*training)->Recover(); !s.ok()) {
+  api::sagemaker::AddRoutes(*router, {job_services->training, job_services->tags});
+  if (Status s = job_services->Recover(); !s.ok()) {
     log::Error("startup.recover", {{"error", s.ToString()}});
     return 1;
   }
@@ -165,7 +111,7 @@ int RunServer(const ServerFlags& flags) {
                                  {"threads", options.threads},
                                  {"version", LOAM_VERSION}});
   server.Run(/*install_signal_handlers=*/true);
-  (*training)->Shutdown();  // running jobs keep running; the next start re-attaches them
+  job_services->Shutdown();  // running jobs keep running; the next start re-attaches them
   log::Info("server.stopped", {});
   return 0;
 }
@@ -184,22 +130,22 @@ void AddServerCommand(CLI::App& app) {
       ->check(CLI::IsMember({"normal", "full"}));
   cmd->add_option("--log-level", flags->log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-  cmd->add_option("--python", flags->python,
+  cmd->add_option("--python", flags->jobs.python,
                   "Interpreter of the default job runtime (every image maps to it unless --runtimes says otherwise)");
-  cmd->add_option("--runtimes", flags->runtimes_file, "YAML file mapping image URI patterns to runtimes");
-  cmd->add_option("--job-cpus", flags->job_cpus, "CPUs the job scheduler may hand out (default: all)")
+  cmd->add_option("--runtimes", flags->jobs.runtimes_file, "YAML file mapping image URI patterns to runtimes");
+  cmd->add_option("--job-cpus", flags->jobs.job_cpus, "CPUs the job scheduler may hand out (default: all)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--job-memory-mb", flags->job_memory_mb, "Memory the job scheduler may hand out (default: all)")
+  cmd->add_option("--job-memory-mb", flags->jobs.job_memory_mb, "Memory the job scheduler may hand out (default: all)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--sandbox", flags->sandbox,
+  cmd->add_option("--sandbox", flags->jobs.sandbox,
                   "auto: bubblewrap when usable; bwrap: require it; none: run jobs in their directory")
       ->check(CLI::IsMember({"auto", "bwrap", "none"}));
-  cmd->add_option("--stop-grace", flags->stop_grace_seconds, "Seconds between SIGTERM and SIGKILL when stopping a job")
+  cmd->add_option("--stop-grace", flags->jobs.stop_grace_seconds, "Seconds between SIGTERM and SIGKILL when stopping a job")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--max-active-jobs", flags->max_active_jobs,
+  cmd->add_option("--max-active-jobs", flags->jobs.max_active_jobs,
                   "Training jobs queued or running at once; more are refused with ResourceLimitExceeded")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--region", flags->region, "AWS region in ARNs (default us-east-1)");
+  cmd->add_option("--region", flags->jobs.region, "AWS region in ARNs (default us-east-1)");
   cmd->callback([flags] { std::exit(RunServer(*flags)); });
 }
 

@@ -87,7 +87,7 @@ class TrainingWorkspaceTest : public ::testing::Test {
     })");
   }
 
-  StatusOr<TrainingWorkspace> Prepare(const json& doc) {
+  StatusOr<PreparedJob> Prepare(const json& doc) {
     return PrepareTrainingWorkspace(doc, job_dir(), "run123", ctx_);
   }
   fs::path job_dir() const { return dir_.path() / "jobs/wsjob"; }

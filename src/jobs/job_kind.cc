@@ -1,0 +1,53 @@
+#include "jobs/job_kind.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace loam::jobs {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> HostNames(int count) {
+  std::vector<std::string> hosts;
+  for (int i = 1; i <= count; ++i) hosts.push_back(fmt::format("algo-{}", i));
+  return hosts;
+}
+
+fs::path InstanceRoot(const fs::path& job_dir, const std::string& host) { return job_dir / host; }
+fs::path InstanceLog(const fs::path& job_dir, const std::string& host) { return job_dir / "logs" / (host + ".log"); }
+fs::path InstanceExitFile(const fs::path& job_dir, const std::string& host) {
+  return job_dir / "logs" / (host + ".exit");
+}
+
+Environment BaseEnvironment() {
+  Environment env;
+  for (const char* name : {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "TMPDIR", "LD_LIBRARY_PATH",
+                           "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"}) {
+    if (const char* v = std::getenv(name)) env.emplace_back(name, v);
+  }
+  if (!std::getenv("PATH")) env.emplace_back("PATH", "/usr/local/bin:/usr/bin:/bin");
+  env.emplace_back("PYTHONUNBUFFERED", "1");
+  env.emplace_back("PYTHONDONTWRITEBYTECODE", "1");
+  return env;
+}
+
+void SetEnv(Environment& env, const std::string& name, const std::string& value) {
+  for (auto& [k, v] : env) {
+    if (k == name) {
+      v = value;
+      return;
+    }
+  }
+  env.emplace_back(name, value);
+}
+
+Status WriteJsonFile(const fs::path& file, const nlohmann::json& value) {
+  std::ofstream out(file);
+  out << value.dump(2);
+  if (!out) return Internal(fmt::format("cannot write {}", file.string()));
+  return Status::Ok();
+}
+
+}  // namespace loam::jobs

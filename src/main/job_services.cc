@@ -1,0 +1,74 @@
+#include "main/job_services.h"
+
+#include "common/log.h"
+#include "executors/local_executor.h"
+#include "jobs/training_kind.h"
+
+namespace loam {
+
+namespace fs = std::filesystem;
+
+Status JobServices::Recover() {
+  for (auto& r : runners) RETURN_IF_ERROR(r->Recover());
+  return Status::Ok();
+}
+
+void JobServices::Shutdown() {
+  for (auto& r : runners) r->Shutdown();
+}
+
+StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& data_dir, const std::string& tracking_uri,
+                                      std::shared_ptr<jobs::JobStore> store,
+                                      std::shared_ptr<tracking::TrackingService> tracking) {
+  std::error_code ec;
+  auto runtimes = std::make_shared<jobs::RuntimeRegistry>(flags.python);
+  if (!flags.runtimes_file.empty()) RETURN_IF_ERROR(runtimes->LoadFile(flags.runtimes_file));
+  executors::LocalExecutorOptions exec_options;
+  exec_options.loam_binary = fs::read_symlink("/proc/self/exe", ec);
+  if (flags.sandbox != "none") exec_options.bwrap = executors::FindUsableBubblewrap();
+  if (flags.sandbox == "bwrap" && exec_options.bwrap.empty()) {
+    return FailedPrecondition("--sandbox bwrap: bubblewrap is not installed or cannot create a sandbox here");
+  }
+  auto executor = std::make_shared<executors::LocalExecutor>(exec_options);
+  jobs::Capacity capacity = jobs::MachineCapacity();
+  if (flags.job_cpus > 0) capacity.cpus = flags.job_cpus;
+  if (flags.job_memory_mb > 0) capacity.memory_mb = flags.job_memory_mb;
+
+  jobs::JobRunnerOptions options;
+  options.data_dir = data_dir;
+  options.tracking_uri = tracking_uri;
+  options.sandbox = executor->sandbox_available();
+  options.stop_grace = std::chrono::seconds(flags.stop_grace_seconds);
+  options.machine_gpus = jobs::DetectGpus();
+  options.max_active_jobs = static_cast<size_t>(flags.max_active_jobs);
+
+  jobs::JobRunnerDeps deps;
+  deps.store = store;
+  deps.tracking = std::move(tracking);
+  deps.executor = executor;
+  deps.scheduler = std::make_shared<jobs::Scheduler>(capacity);  // one for every kind of job
+  deps.runtimes = runtimes;
+  deps.locations = std::make_shared<jobs::DataLocations>(data_dir / "objects");
+  log::Info("jobs.executor", {{"executor", executor->name()},
+                              {"sandbox", options.sandbox ? "bubblewrap" : "none"},
+                              {"cpus", capacity.cpus},
+                              {"memory_mb", capacity.memory_mb},
+                              {"gpus", options.machine_gpus},
+                              {"python", flags.python}});
+
+  JobServices services;
+  auto runner_for = [&](std::shared_ptr<const jobs::JobKind> kind) {
+    jobs::JobRunnerOptions o = options;
+    o.jobs_root = data_dir / "jobs" / kind->kind();
+    auto runner = std::make_shared<jobs::JobRunner>(std::move(kind), o, deps);
+    services.runners.push_back(runner);
+    return runner;
+  };
+  jobs::TrainingServiceOptions training_options{flags.region, "000000000000"};
+  services.training =
+      std::make_shared<jobs::TrainingService>(training_options, runner_for(std::make_shared<jobs::TrainingKind>()));
+  services.tags = std::make_shared<jobs::ResourceTags>(store);
+  return services;
+}
+
+}  // namespace loam

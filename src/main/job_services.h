@@ -1,0 +1,46 @@
+// The job side of `loam server`: executor, scheduler, runtimes and one runner per job kind,
+// built from the job flags.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "jobs/job_runner.h"
+#include "jobs/job_store.h"
+#include "jobs/resource_tags.h"
+#include "jobs/training_service.h"
+#include "tracking/tracking_service.h"
+
+namespace loam {
+
+struct JobFlags {
+  std::string python = "python3";
+  std::string runtimes_file;
+  int job_cpus = 0;
+  int64_t job_memory_mb = 0;
+  std::string sandbox = "auto";
+  int stop_grace_seconds = 10;
+  int max_active_jobs = 1000;
+  std::string region = "us-east-1";
+};
+
+struct JobServices {
+  std::vector<std::shared_ptr<jobs::JobRunner>> runners;
+  std::shared_ptr<jobs::TrainingService> training;
+  std::shared_ptr<jobs::ResourceTags> tags;
+
+  // Reconciles the jobs an earlier server left unfinished.
+  Status Recover();
+  // Ends the workers; running jobs keep running and the next start re-attaches them.
+  void Shutdown();
+};
+
+// `tracking_uri` is what jobs get as MLFLOW_TRACKING_URI (the server's bound address).
+StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const std::filesystem::path& data_dir,
+                                      const std::string& tracking_uri, std::shared_ptr<jobs::JobStore> store,
+                                      std::shared_ptr<tracking::TrackingService> tracking);
+
+}  // namespace loam

@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "executors/local_executor.h"
+#include "jobs/processing_kind.h"
 #include "jobs/training_kind.h"
 
 namespace loam {
@@ -67,6 +68,8 @@ StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& dat
   jobs::TrainingServiceOptions training_options{flags.region, "000000000000"};
   services.training =
       std::make_shared<jobs::TrainingService>(training_options, runner_for(std::make_shared<jobs::TrainingKind>()));
+  services.processing = std::make_shared<jobs::ProcessingService>(
+      flags.region, "000000000000", runner_for(std::make_shared<jobs::ProcessingKind>()));
   services.tags = std::make_shared<jobs::ResourceTags>(store);
   return services;
 }

@@ -11,6 +11,7 @@
 #include "jobs/job_runner.h"
 #include "jobs/job_store.h"
 #include "jobs/resource_tags.h"
+#include "jobs/processing_service.h"
 #include "jobs/training_service.h"
 #include "tracking/tracking_service.h"
 
@@ -30,6 +31,7 @@ struct JobFlags {
 struct JobServices {
   std::vector<std::shared_ptr<jobs::JobRunner>> runners;
   std::shared_ptr<jobs::TrainingService> training;
+  std::shared_ptr<jobs::ProcessingService> processing;
   std::shared_ptr<jobs::ResourceTags> tags;
 
   // Reconciles the jobs an earlier server left unfinished.

@@ -1,6 +1,7 @@
 #include "api/sagemaker/sagemaker_routes.h"
 
 #include <charconv>
+#include <functional>
 
 #include "api/aws/aws_json.h"
 
@@ -12,8 +13,11 @@ namespace {
 
 constexpr uint64_t kMaxLogChunk = 4 * 1024 * 1024;
 
-// GET /loam/v1/training-jobs/<name>/logs?host=algo-1&offset=N: the captured output from byte N.
-http::Response TrainingLogs(jobs::TrainingService& training, http::Request& req) {
+using LogReader = std::function<StatusOr<std::string>(const std::string& job, const std::string& host,
+                                                      uint64_t offset, uint64_t max_bytes)>;
+
+// GET /loam/v1/<kind>-jobs/<name>/logs?host=algo-1&offset=N: the captured output from byte N.
+http::Response JobLogs(const LogReader& read, http::Request& req) {
   std::string tail = req.route_tail;
   const std::string suffix = "/logs";
   if (tail.size() <= suffix.size() || tail.compare(tail.size() - suffix.size(), suffix.size(), suffix) != 0) {
@@ -26,7 +30,7 @@ http::Response TrainingLogs(jobs::TrainingService& training, http::Request& req)
     auto [p, ec] = std::from_chars(o->data(), o->data() + o->size(), offset);
     if (ec != std::errc() || p != o->data() + o->size()) return aws::AwsErrorResponse(InvalidArgument("offset must be a byte count"));
   }
-  auto text = training.ReadLog(name, host, offset, kMaxLogChunk);
+  auto text = read(name, host, offset, kMaxLogChunk);
   if (!text.ok()) return aws::AwsErrorResponse(text.status());
   http::Response r = http::Response::Text(200, std::move(text).value());
   r.headers.emplace_back("X-Loam-Next-Offset", std::to_string(offset + r.body.size()));
@@ -50,17 +54,35 @@ void AddRoutes(http::Router& router, const SageMakerServices& s) {
     RETURN_IF_ERROR(training->Stop(in["TrainingJobName"].get<std::string>()));
     return json::object();
   };
+  auto processing = s.processing;
+  service.operations["CreateProcessingJob"] = [processing](const json& in) { return processing->Create(in); };
+  service.operations["DescribeProcessingJob"] = [processing](const json& in) {
+    return processing->Describe(in["ProcessingJobName"].get<std::string>());
+  };
+  service.operations["ListProcessingJobs"] = [processing](const json& in) { return processing->List(in); };
+  service.operations["StopProcessingJob"] = [processing](const json& in) -> StatusOr<json> {
+    RETURN_IF_ERROR(processing->Stop(in["ProcessingJobName"].get<std::string>()));
+    return json::object();
+  };
   service.operations["AddTags"] = [tags](const json& in) { return tags->Add(in); };
   service.operations["ListTags"] = [tags](const json& in) { return tags->List(in); };
   service.operations["DeleteTags"] = [tags](const json& in) { return tags->Delete(in); };
   aws::AddAwsJsonService(router, std::move(service), "sagemaker");
 
-  router.Add({.name = "loam.training_logs",
-              .methods = {"GET"},
-              .path = "/loam/v1/training-jobs/",
-              .prefix = true,
-              .handler = [training](http::Request& req) { return TrainingLogs(*training, req); },
-              .errors = [](const Status& st) { return aws::AwsErrorResponse(st); }});
+  auto add_logs = [&](const std::string& kind, LogReader read) {
+    router.Add({.name = "loam." + kind + "_logs",
+                .methods = {"GET"},
+                .path = "/loam/v1/" + kind + "-jobs/",
+                .prefix = true,
+                .handler = [read](http::Request& req) { return JobLogs(read, req); },
+                .errors = [](const Status& st) { return aws::AwsErrorResponse(st); }});
+  };
+  add_logs("training", [training](const std::string& job, const std::string& host, uint64_t offset, uint64_t max) {
+    return training->ReadLog(job, host, offset, max);
+  });
+  add_logs("processing", [processing](const std::string& job, const std::string& host, uint64_t offset, uint64_t max) {
+    return processing->ReadLog(job, host, offset, max);
+  });
 }
 
 }  // namespace loam::api::sagemaker

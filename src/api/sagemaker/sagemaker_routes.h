@@ -1,10 +1,11 @@
 // The SageMaker API (AWS JSON 1.1, X-Amz-Target: SageMaker.<Operation>) over Loam's job
-// services, and Loam's own log endpoint for jobs.
+// services, and Loam's own log endpoints for jobs.
 #pragma once
 
 #include <memory>
 
 #include "http/router.h"
+#include "jobs/processing_service.h"
 #include "jobs/resource_tags.h"
 #include "jobs/training_service.h"
 
@@ -12,6 +13,7 @@ namespace loam::api::sagemaker {
 
 struct SageMakerServices {
   std::shared_ptr<jobs::TrainingService> training;
+  std::shared_ptr<jobs::ProcessingService> processing;
   std::shared_ptr<jobs::ResourceTags> tags;
 };
 

@@ -1,9 +1,11 @@
-"""Loam's end-to-end demo, training part: a SageMaker script-mode training job.
+"""Loam's end-to-end demo, jobs part: a processing job, then a script-mode training job.
 
-The reference workflow trains a regression model with an estimator; here boto3's `sagemaker`
-client, pointed at Loam, creates the training job directly: scikit-learn's bundled diabetes
-dataset as `train` and `validation` channels, `python/demo/training/train.py` as the entry
-point, metrics parsed from its log, the model packed as model.tar.gz, and the whole job
+The reference workflow prepares its data with a processing job and trains with an estimator;
+here boto3's `sagemaker` client, pointed at Loam, creates both jobs directly. The processing
+job deals the raw shards of scikit-learn's bundled diabetes dataset across two instances
+(ShardedByS3Key), each writing train and validation splits; the training job reads those
+outputs as its `train` and `validation` channels, runs `python/demo/training/train.py`, its
+metrics are parsed from its log, the model is packed as model.tar.gz, and each job is
 recorded as an MLflow run.
 """
 
@@ -16,18 +18,62 @@ import boto3
 import joblib
 import requests
 from sklearn.datasets import load_diabetes
-from sklearn.model_selection import train_test_split
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def write_channels(root):
+def write_raw_shards(root, shards=4):
     frame = load_diabetes(as_frame=True).frame
-    train, validation = train_test_split(frame, test_size=0.2, random_state=7)
-    for name, part in (("train", train), ("validation", validation)):
-        os.makedirs(os.path.join(root, name), exist_ok=True)
-        part.to_csv(os.path.join(root, name, f"{name}.csv"), index=False)
-    return {name: f"file://{os.path.join(root, name)}" for name in ("train", "validation")}
+    os.makedirs(root, exist_ok=True)
+    for i in range(shards):
+        frame.iloc[i::shards].to_csv(os.path.join(root, f"part-{i}.csv"), index=False)
+    return f"file://{root}"
+
+
+def preprocess(sm, work):
+    """A processing job as SKLearnProcessor.run sends it: two instances, sharded input."""
+    raw = write_raw_shards(os.path.join(work, "raw"))
+    job = "diabetes-prep-" + time.strftime("%Y-%m-%d-%H-%M-%S-000", time.gmtime())
+    outputs = {name: f"file://{os.path.join(work, 'prepared', name)}" for name in ("train", "validation")}
+    print(f"==> CreateProcessingJob {job} (2 instances, ShardedByS3Key)")
+    sm.create_processing_job(
+        ProcessingJobName=job,
+        RoleArn="arn:aws:iam::000000000000:role/loam-demo",
+        ProcessingResources={"ClusterConfig": {"InstanceCount": 2, "InstanceType": "ml.m5.large",
+                                               "VolumeSizeInGB": 5}},
+        AppSpecification={
+            "ImageUri": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+            "ContainerEntrypoint": ["python3", "/opt/ml/processing/input/code/preprocess.py"],
+            "ContainerArguments": ["--validation-ratio", "0.2"],
+        },
+        ProcessingInputs=[
+            {"InputName": "raw", "S3Input": {"S3Uri": raw, "LocalPath": "/opt/ml/processing/input/raw",
+                                             "S3DataType": "S3Prefix", "S3InputMode": "File",
+                                             "S3DataDistributionType": "ShardedByS3Key"}},
+            {"InputName": "code", "S3Input": {"S3Uri": f"file://{os.path.join(HERE, 'processing')}",
+                                              "LocalPath": "/opt/ml/processing/input/code",
+                                              "S3DataType": "S3Prefix", "S3InputMode": "File",
+                                              "S3DataDistributionType": "FullyReplicated"}},
+        ],
+        ProcessingOutputConfig={"Outputs": [
+            {"OutputName": name, "S3Output": {"S3Uri": uri, "LocalPath": f"/opt/ml/processing/output/{name}",
+                                              "S3UploadMode": "EndOfJob"}}
+            for name, uri in outputs.items()]},
+        StoppingCondition={"MaxRuntimeInSeconds": 600},
+        ExperimentConfig={"ExperimentName": "loam-demo-training"},
+    )
+    while (d := sm.describe_processing_job(ProcessingJobName=job))["ProcessingJobStatus"] not in (
+            "Completed", "Failed", "Stopped"):
+        time.sleep(0.5)
+    if d["ProcessingJobStatus"] != "Completed":
+        raise SystemExit(f"processing failed: {d.get('FailureReason')}")
+    for name, uri in outputs.items():
+        print(f"    {name}: {sorted(os.listdir(uri[len('file://'):]))} under {uri}")
+    for host in ("algo-1", "algo-2"):
+        log = requests.get(f"{sm.meta.endpoint_url}/loam/v1/processing-jobs/{job}/logs",
+                           params={"host": host}).text.strip()
+        print(f"    {log}")
+    return outputs
 
 
 def main():
@@ -39,7 +85,7 @@ def main():
     sm = boto3.client("sagemaker", endpoint_url=args.endpoint, region_name="us-east-1",
                       aws_access_key_id="loam", aws_secret_access_key="loam")
     work = os.path.join(args.data_dir, "demo-training")
-    channels = write_channels(os.path.join(work, "data"))
+    channels = preprocess(sm, work)
     job = "diabetes-sgd-" + time.strftime("%Y-%m-%d-%H-%M-%S-000", time.gmtime())
     print(f"==> CreateTrainingJob {job} (scikit-learn script mode)")
     sm.create_training_job(

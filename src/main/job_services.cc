@@ -65,11 +65,13 @@ StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& dat
     services.runners.push_back(runner);
     return runner;
   };
-  jobs::TrainingServiceOptions training_options{flags.region, "000000000000"};
-  services.training =
-      std::make_shared<jobs::TrainingService>(training_options, runner_for(std::make_shared<jobs::TrainingKind>()));
-  services.processing = std::make_shared<jobs::ProcessingService>(
-      flags.region, "000000000000", runner_for(std::make_shared<jobs::ProcessingKind>()));
+  auto training_runner = runner_for(std::make_shared<jobs::TrainingKind>());
+  auto processing_runner = runner_for(std::make_shared<jobs::ProcessingKind>());
+  services.training = std::make_shared<jobs::TrainingService>(jobs::TrainingServiceOptions{flags.region, "000000000000"},
+                                                              training_runner);
+  services.processing = std::make_shared<jobs::ProcessingService>(flags.region, "000000000000", processing_runner);
+  services.log_streams = std::make_shared<jobs::JobLogStreams>(std::map<std::string, std::shared_ptr<jobs::JobRunner>>{
+      {"/aws/sagemaker/TrainingJobs", training_runner}, {"/aws/sagemaker/ProcessingJobs", processing_runner}});
   services.tags = std::make_shared<jobs::ResourceTags>(store);
   return services;
 }

@@ -10,6 +10,7 @@
 #include "common/status.h"
 #include "jobs/job_runner.h"
 #include "jobs/job_store.h"
+#include "jobs/log_streams.h"
 #include "jobs/resource_tags.h"
 #include "jobs/processing_service.h"
 #include "jobs/training_service.h"
@@ -33,6 +34,7 @@ struct JobServices {
   std::shared_ptr<jobs::TrainingService> training;
   std::shared_ptr<jobs::ProcessingService> processing;
   std::shared_ptr<jobs::ResourceTags> tags;
+  std::shared_ptr<jobs::JobLogStreams> log_streams;  // the CloudWatch Logs view
 
   // Reconciles the jobs an earlier server left unfinished.
   Status Recover();

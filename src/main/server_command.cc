@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/mlflow/routes.h"
+#include "api/cloudwatch/logs_routes.h"
 #include "api/sagemaker/sagemaker_routes.h"
 #include "api/ops/ops.h"
 #include "common/log.h"
@@ -101,6 +102,7 @@ int RunServer(const ServerFlags& flags) {
     return 1;
   }
   api::sagemaker::AddRoutes(*router, {job_services->training, job_services->processing, job_services->tags});
+  api::cloudwatch::AddLogsRoutes(*router, job_services->log_streams);
   if (Status s = job_services->Recover(); !s.ok()) {
     log::Error("startup.recover", {{"error", s.ToString()}});
     return 1;

@@ -11,6 +11,7 @@
 namespace loam::api::aws {
 
 extern const std::string_view kSageMakerModelJson;  // generated: sagemaker_model_data.cc
+extern const std::string_view kLogsModelJson;       // generated: logs_model_data.cc
 
 namespace {
 
@@ -169,6 +170,18 @@ std::shared_ptr<const ServiceModel> ServiceModel::SageMaker() {
     if (!parsed.ok()) {
       // The embedded model is checked by the unit tests; failing here is a build defect.
       log::Error("aws.model_invalid", {{"service", "sagemaker"}, {"error", parsed.status().message()}});
+      std::abort();
+    }
+    return std::move(parsed).value();
+  }();
+  return kModel;
+}
+
+std::shared_ptr<const ServiceModel> ServiceModel::Logs() {
+  static const std::shared_ptr<const ServiceModel> kModel = [] {
+    auto parsed = Parse(kLogsModelJson);
+    if (!parsed.ok()) {
+      log::Error("aws.model_invalid", {{"service", "logs"}, {"error", parsed.status().message()}});
       std::abort();
     }
     return std::move(parsed).value();

@@ -29,6 +29,8 @@ class ServiceModel {
                                                              const EnumExtensions& enum_extensions = {});
   // The embedded SageMaker subset (src/api/aws/sagemaker_model_data.cc), parsed on first use.
   static std::shared_ptr<const ServiceModel> SageMaker();
+  // The embedded CloudWatch Logs subset (the calls the SageMaker SDK makes to follow job logs).
+  static std::shared_ptr<const ServiceModel> Logs();
 
   ServiceModel(const ServiceModel&) = delete;
   ServiceModel& operator=(const ServiceModel&) = delete;

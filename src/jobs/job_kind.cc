@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdlib>
+#include <functional>
+#include <regex>
 #include <fstream>
 
 namespace loam::jobs {
@@ -19,6 +22,36 @@ fs::path InstanceRoot(const fs::path& job_dir, const std::string& host) { return
 fs::path InstanceLog(const fs::path& job_dir, const std::string& host) { return job_dir / "logs" / (host + ".log"); }
 fs::path InstanceExitFile(const fs::path& job_dir, const std::string& host) {
   return job_dir / "logs" / (host + ".exit");
+}
+
+std::string SageMakerArn(const std::string& region, const std::string& account, const std::string& resource,
+                         const std::string& name) {
+  std::string lower = name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return fmt::format("arn:aws:sagemaker:{}:{}:{}/{}", region, account, resource, lower);
+}
+
+std::string BaseJobName(const std::string& name) {
+  static const std::regex kSuffix(R"(-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3}$)");
+  std::string base = std::regex_replace(name, kSuffix, "");
+  return base.empty() ? name : base;
+}
+
+std::string ExperimentNameFor(const nlohmann::json& request, const std::string& job_name) {
+  if (request.contains("ExperimentConfig") && request["ExperimentConfig"].contains("ExperimentName")) {
+    return request["ExperimentConfig"]["ExperimentName"].get<std::string>();
+  }
+  return BaseJobName(job_name);
+}
+
+tracking::DatasetInput InputDataset(const std::string& name, const std::string& uri) {
+  tracking::DatasetInput in;
+  in.dataset.name = name;
+  in.dataset.digest = fmt::format("{:08x}", static_cast<uint32_t>(std::hash<std::string>{}(uri)));
+  in.dataset.source_type = uri.rfind("s3://", 0) == 0 ? "s3" : "local";
+  in.dataset.source = nlohmann::json{{"uri", uri}}.dump();
+  in.tags = {{"mlflow.data.context", name}};
+  return in;
 }
 
 Environment BaseEnvironment() {

@@ -78,6 +78,16 @@ std::filesystem::path InstanceRoot(const std::filesystem::path& job_dir, const s
 std::filesystem::path InstanceLog(const std::filesystem::path& job_dir, const std::string& host);
 std::filesystem::path InstanceExitFile(const std::filesystem::path& job_dir, const std::string& host);
 
+// arn:aws:sagemaker:<region>:<account>:<resource>/<name in lower case>, as SageMaker writes them.
+std::string SageMakerArn(const std::string& region, const std::string& account, const std::string& resource,
+                         const std::string& name);
+// The SageMaker Python SDK names jobs <base>-YYYY-MM-DD-HH-MM-SS-mmm; the base names the experiment.
+std::string BaseJobName(const std::string& name);
+// The MLflow experiment of a new job: ExperimentConfig.ExperimentName, else the base name.
+std::string ExperimentNameFor(const nlohmann::json& request, const std::string& job_name);
+// A job input (channel, processing input) as an MLflow dataset of its run.
+tracking::DatasetInput InputDataset(const std::string& name, const std::string& uri);
+
 using Environment = std::vector<std::pair<std::string, std::string>>;
 // What a container image would set, nothing of Loam's: PATH, HOME, locale, CUDA, unbuffered Python.
 Environment BaseEnvironment();

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
-#include <regex>
 
 #include "jobs/processing_kind.h"
 #include "jobs/training_state.h"
@@ -16,9 +14,7 @@ ProcessingService::ProcessingService(std::string region, std::string account, st
     : region_(std::move(region)), account_(std::move(account)), runner_(std::move(runner)) {}
 
 std::string ProcessingService::ArnOf(const std::string& name) const {
-  std::string lower = name;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return fmt::format("arn:aws:sagemaker:{}:{}:processing-job/{}", region_, account_, lower);
+  return SageMakerArn(region_, account_, "processing-job", name);
 }
 
 namespace {
@@ -30,24 +26,10 @@ std::string DuplicateMessage(const std::string& arn) {
       arn);
 }
 
-std::string BaseJobName(const std::string& name) {
-  static const std::regex kSuffix(R"(-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3}$)");
-  std::string base = std::regex_replace(name, kSuffix, "");
-  return base.empty() ? name : base;
-}
-
 std::vector<tracking::DatasetInput> InputDatasets(const json& request) {
   std::vector<tracking::DatasetInput> inputs;
   for (const auto& in : request.value("ProcessingInputs", json::array())) {
-    if (!in.contains("S3Input")) continue;
-    std::string uri = in["S3Input"].value("S3Uri", "");
-    tracking::DatasetInput d;
-    d.dataset.name = in.value("InputName", "");
-    d.dataset.digest = fmt::format("{:08x}", static_cast<uint32_t>(std::hash<std::string>{}(uri)));
-    d.dataset.source_type = uri.rfind("s3://", 0) == 0 ? "s3" : "local";
-    d.dataset.source = json{{"uri", uri}}.dump();
-    d.tags = {{"mlflow.data.context", d.dataset.name}};
-    inputs.push_back(std::move(d));
+    if (in.contains("S3Input")) inputs.push_back(InputDataset(in.value("InputName", ""), in["S3Input"].value("S3Uri", "")));
   }
   return inputs;
 }
@@ -72,10 +54,7 @@ StatusOr<json> ProcessingService::Create(const json& request) {
   doc["ProcessingJobStatus"] = "InProgress";
   if (!doc.contains("StoppingCondition")) doc["StoppingCondition"] = {{"MaxRuntimeInSeconds", 86400}};
 
-  std::string experiment = BaseJobName(name);
-  if (request.contains("ExperimentConfig") && request["ExperimentConfig"].contains("ExperimentName")) {
-    experiment = request["ExperimentConfig"]["ExperimentName"].get<std::string>();
-  }
+  const std::string experiment = ExperimentNameFor(request, name);
   const json& cluster = request["ProcessingResources"]["ClusterConfig"];
   ASSIGN_OR_RETURN(auto run, runner_->OpenRun(
       experiment, name,

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cctype>
-#include <regex>
 
 #include "jobs/training_state.h"
 #include "jobs/training_workspace.h"
@@ -16,32 +14,15 @@ TrainingService::TrainingService(TrainingServiceOptions options, std::shared_ptr
     : options_(std::move(options)), runner_(std::move(runner)) {}
 
 std::string TrainingService::ArnOf(const std::string& name) const {
-  std::string lower = name;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return fmt::format("arn:aws:sagemaker:{}:{}:training-job/{}", options_.region, options_.account, lower);
+  return SageMakerArn(options_.region, options_.account, "training-job", name);
 }
 
 namespace {
 
-// The SageMaker Python SDK names jobs <base>-YYYY-MM-DD-HH-MM-SS-mmm; the base names the experiment.
-std::string BaseJobName(const std::string& name) {
-  static const std::regex kSuffix(R"(-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{3}$)");
-  std::string base = std::regex_replace(name, kSuffix, "");
-  return base.empty() ? name : base;
-}
-
-// The channels, as the run's input datasets.
 std::vector<tracking::DatasetInput> ChannelDatasets(const json& request) {
   std::vector<tracking::DatasetInput> inputs;
   for (const auto& ch : request.value("InputDataConfig", json::array())) {
-    std::string uri = ch["DataSource"]["S3DataSource"].value("S3Uri", "");
-    tracking::DatasetInput in;
-    in.dataset.name = ch.value("ChannelName", "");
-    in.dataset.digest = fmt::format("{:08x}", static_cast<uint32_t>(std::hash<std::string>{}(uri)));
-    in.dataset.source_type = uri.rfind("s3://", 0) == 0 ? "s3" : "local";
-    in.dataset.source = json{{"uri", uri}}.dump();
-    in.tags = {{"mlflow.data.context", in.dataset.name}};
-    inputs.push_back(std::move(in));
+    inputs.push_back(InputDataset(ch.value("ChannelName", ""), ch["DataSource"]["S3DataSource"].value("S3Uri", "")));
   }
   return inputs;
 }
@@ -77,11 +58,7 @@ StatusOr<json> TrainingService::Create(const json& request) {
     doc["AlgorithmSpecification"]["EnableSageMakerMetricsTimeSeries"] = false;
   }
 
-  // The job's MLflow run: the experiment named in ExperimentConfig, else the job's base name.
-  std::string experiment = BaseJobName(name);
-  if (request.contains("ExperimentConfig") && request["ExperimentConfig"].contains("ExperimentName")) {
-    experiment = request["ExperimentConfig"]["ExperimentName"].get<std::string>();
-  }
+  const std::string experiment = ExperimentNameFor(request, name);
   ASSIGN_OR_RETURN(auto run, runner_->OpenRun(
       experiment, name,
       {{"sagemaker.training_job_name", name},

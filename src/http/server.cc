@@ -335,9 +335,11 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
 
   unsigned status = res.status;
   if (draining) keep_alive = false;
-  co_await Write(conn, std::move(res), version, keep_alive, ec);
+  // Counted before the reply goes out: a client that has its answer sees it counted. The
+  // latency is the time to a ready response (sending a large file body is not included).
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics->Record(route_name, req.method, status, seconds);
+  co_await Write(conn, std::move(res), version, keep_alive, ec);
   log::Debug("http.request", {{"method", req.method}, {"path", req.raw_path}, {"route", route_name},
                               {"status", status}, {"ms", seconds * 1000}});
   conn.busy = false;

@@ -77,6 +77,14 @@ std::vector<std::string> LocalExecutor::SandboxedArgv(const ProcessSpec& spec) c
   if (fs::is_directory("/dev/dri", ec)) a.insert(a.end(), {"--dev-bind", "/dev/dri", "/dev/dri"});
   for (const auto& h : box.hidden) a.insert(a.end(), {"--tmpfs", h.string()});
   for (const auto& r : box.readable) a.insert(a.end(), {"--ro-bind", r.string(), r.string()});
+  // The job gets a /tmp of its own; an interpreter installed under the host's /tmp (a
+  // virtualenv in a checkout there) stays visible, read-only: the directory above its bin/.
+  for (const fs::path& program : {fs::path(spec.argv[0]), fs::weakly_canonical(spec.argv[0], ec)}) {
+    if (program.is_absolute() && program.string().rfind("/tmp/", 0) == 0 && program.parent_path().filename() == "bin") {
+      std::string prefix = program.parent_path().parent_path().string();
+      a.insert(a.end(), {"--ro-bind", prefix, prefix});
+    }
+  }
   // /opt/ml needs a writable /opt; what the machine keeps in /opt (virtualenvs, CUDA,
   // conda) is bound back into it read-only.
   a.insert(a.end(), {"--tmpfs", "/opt"});

@@ -290,6 +290,22 @@ TEST_F(LocalExecutorTest, SandboxedArgvBindsTheJobDirectory) {
   EXPECT_EQ(joined.find("--unshare-net"), std::string::npos);
 }
 
+TEST_F(LocalExecutorTest, SandboxKeepsAnInterpreterUnderTmpVisible) {
+  LocalExecutor sandboxed({.loam_binary = LOAM_BINARY_PATH, .bwrap = "/usr/bin/bwrap"});
+  ProcessSpec spec = Spec({"/tmp/checkout/.venv/bin/python", "train.py"});
+  spec.cwd = "/opt/ml/code";
+  spec.sandbox = {.enabled = true, .ml_root = "/jobs/j/algo-1"};
+  std::string joined;
+  for (const auto& a : sandboxed.SandboxedArgv(spec)) joined += a + " ";
+  EXPECT_NE(joined.find("--ro-bind /tmp/checkout/.venv /tmp/checkout/.venv "), std::string::npos) << joined;
+  EXPECT_LT(joined.find("--tmpfs /tmp "), joined.find("--ro-bind /tmp/checkout/.venv")) << joined;
+
+  spec.argv[0] = "/usr/bin/python3";  // outside /tmp: nothing to add
+  joined.clear();
+  for (const auto& a : sandboxed.SandboxedArgv(spec)) joined += a + " ";
+  EXPECT_EQ(joined.find("--ro-bind /usr "), std::string::npos) << joined;
+}
+
 // Sandboxed runs need a scratch directory outside /tmp: the sandbox has a /tmp of its own,
 // so a hidden directory under /tmp would look empty whether or not it was hidden.
 class SandboxTest : public LocalExecutorTest {

@@ -1,42 +1,94 @@
 #!/usr/bin/env bash
-# The tracking benchmark: builds loam and loam_bench_tracking, runs the benchmark against the
-# real server and the raw-SQLite floor, prints the results and rewrites docs/benchmarks.md.
-#   scripts/bench.sh            full sizes (several minutes); rewrites docs/benchmarks.md
-#   scripts/bench.sh --quick    smoke sizes (seconds); prints only
-#   scripts/bench.sh ARGS...    any other loam_bench_tracking flags (--runs, --batches,
-#                               --points, --only search, ...); prints only
-# Results of every run are also left in build/bench-data/results.md.
+# Loam's benchmarks: builds what they need, runs them against the real server and their floors,
+# prints the results and, for full runs, writes them into docs/benchmarks.md.
+#   scripts/bench.sh                   every benchmark at full size (several minutes); rewrites
+#                                      docs/benchmarks.md
+#   scripts/bench.sh --quick           every benchmark at smoke sizes (seconds); prints only
+#   scripts/bench.sh tracking          the tracking benchmark (bench/tracking/) at full size;
+#                                      rewrites only its section of docs/benchmarks.md
+#   scripts/bench.sh jobs              the job-start benchmark (bench/jobs/) at full size;
+#                                      rewrites only its section of docs/benchmarks.md
+#   scripts/bench.sh tracking ARGS...  loam_bench_tracking flags (--quick, --runs, --batches,
+#                                      --points, --only search, ...); prints only
+#   scripts/bench.sh jobs ARGS...      bench/jobs/bench_jobs.py flags (--quick, --runs, --queued,
+#                                      --sandbox none, ...); prints only
+#   scripts/bench.sh ARGS...           any other flags: as `scripts/bench.sh tracking ARGS...`
+# Results of every run are also left in build/bench-data/results.md (tracking) and
+# build/bench-data/jobs-results.md (jobs). LOAM_BENCH_KEEP_DATA=1 keeps the scratch data dirs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD=${LOAM_BUILD_DIR:-build}
 SCRATCH="$ROOT/$BUILD/bench-data"
 DOC="$ROOT/docs/benchmarks.md"
+PY="$ROOT/.venv/bin/python"
+
+# What to run, with which arguments, and whether to publish.
+RUN_TRACKING=0 RUN_JOBS=0 PUBLISH=0
+TRACKING_ARGS=() JOBS_ARGS=()
+case "${1:-}" in
+  "")
+    RUN_TRACKING=1 RUN_JOBS=1 PUBLISH=1 ;;
+  tracking)
+    shift; RUN_TRACKING=1; TRACKING_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
+  jobs)
+    shift; RUN_JOBS=1; JOBS_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
+  *)
+    if (($# == 1)) && [[ "$1" == "--quick" ]]; then
+      RUN_TRACKING=1 RUN_JOBS=1 TRACKING_ARGS=(--quick) JOBS_ARGS=(--quick)
+    else
+      RUN_TRACKING=1 TRACKING_ARGS=("$@")  # custom sizes: never overwrite the published figures
+    fi ;;
+esac
 
 if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE="${LOAM_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
 fi
-cmake --build "$BUILD" --target loam_bench_tracking loam
-
-WRITE_DOC=1
-(($# > 0)) && WRITE_DOC=0  # --quick or custom sizes: never overwrite the published figures
-
+TARGETS=(loam)
+((RUN_TRACKING)) && TARGETS+=(loam_bench_tracking)
+cmake --build "$BUILD" --target "${TARGETS[@]}"
+if ((RUN_JOBS)) && ! "$PY" -c "import boto3" 2>/dev/null; then
+  echo "the jobs benchmark needs the project virtualenv with boto3 (.venv): run scripts/setup.sh" >&2
+  exit 1
+fi
 mkdir -p "$SCRATCH"
-RESULTS="$SCRATCH/results.md"
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-"$BUILD/loam_bench_tracking" --loam "$BUILD/loam" --scratch "$SCRATCH" --markdown-out "$RESULTS" "$@"
-LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Scratch data dirs are large (the search database alone is ~380 MB at full size).
-if [[ -z "${LOAM_BENCH_KEEP_DATA:-}" ]]; then
-  rm -rf "$SCRATCH/ingest-loam" "$SCRATCH/ingest-raw" "$SCRATCH/search" "$SCRATCH/history"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+if ((RUN_TRACKING)); then
+  TRACKING_RESULTS="$SCRATCH/results.md"
+  TRACKING_LOAD_BEFORE=$(load)
+  "$BUILD/loam_bench_tracking" --loam "$BUILD/loam" --scratch "$SCRATCH" --markdown-out "$TRACKING_RESULTS" \
+    ${TRACKING_ARGS[@]+"${TRACKING_ARGS[@]}"}
+  TRACKING_LOAD_AFTER=$(load)
+  # Scratch data dirs are large (the search database alone is ~380 MB at full size).
+  if [[ -z "${LOAM_BENCH_KEEP_DATA:-}" ]]; then
+    rm -rf "$SCRATCH/ingest-loam" "$SCRATCH/ingest-raw" "$SCRATCH/search" "$SCRATCH/history"
+  fi
 fi
 
-if ((WRITE_DOC == 0)); then
+if ((RUN_JOBS)); then
+  JOBS_RESULTS="$SCRATCH/jobs-results.md"
+  KEEP=()
+  [[ -n "${LOAM_BENCH_KEEP_DATA:-}" ]] && KEEP=(--keep-data)
+  JOBS_LOAD_BEFORE=$(load)
+  "$PY" bench/jobs/bench_jobs.py --loam "$BUILD/loam" --python "$PY" --scratch "$SCRATCH/jobs" \
+    --markdown-out "$JOBS_RESULTS" ${KEEP[@]+"${KEEP[@]}"} ${JOBS_ARGS[@]+"${JOBS_ARGS[@]}"}
+  JOBS_LOAD_AFTER=$(load)
+fi
+
+if ((PUBLISH == 0)); then
   echo
-  echo "(not written to docs/benchmarks.md: only a full run without arguments is published)"
+  echo "(not written to docs/benchmarks.md: only full runs are published — scripts/bench.sh, or"
+  echo " scripts/bench.sh tracking|jobs without further arguments)"
   exit 0
 fi
+
+# ---------------------------------------------------------------------------------------------
+# docs/benchmarks.md: a fixed header, then one section per benchmark between marker comments.
+# A run rewrites the sections of the benchmarks it ran and copies the others from the existing
+# file, so `scripts/bench.sh jobs` leaves the published tracking figures as they are.
+# ---------------------------------------------------------------------------------------------
 
 CPU_MODEL=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 MEM_GIB=$(awk '/^MemTotal:/ {printf "%.1f", $2 / 1048576}' /proc/meminfo)
@@ -45,20 +97,32 @@ if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]]; then C
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt")
 COMPILER=$("${CXX:-c++}" --version 2>/dev/null | head -1 || echo unknown)
 
-{
-  cat <<'INTRO'
-# Benchmarks
+# machine_table LOAD_BEFORE LOAD_AFTER [EXTRA_ROW...]
+machine_table() {
+  echo "| | |"
+  echo "| --- | --- |"
+  echo "| Date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
+  echo "| Loam commit | \`$COMMIT\` |"
+  echo "| Machine | $(nproc) CPUs ($CPU_MODEL), $MEM_GIB GiB memory, Linux $(uname -r) |"
+  echo "| Build | $BUILD_TYPE, $COMPILER |"
+  local before=$1 after=$2
+  shift 2
+  for row in "$@"; do echo "$row"; done
+  echo "| Load average (1, 5, 15 min) | before the run: $before; after: $after |"
+}
 
-Generated by `scripts/bench.sh` (do not edit by hand; re-run it). `scripts/bench.sh --quick`
-is a smoke run with tiny sizes that prints its results without touching this file; any other
-arguments (`--runs N`, `--batches N`, `--points N`, `--only search`, ...) are passed to
-`build/loam_bench_tracking` and likewise only printed.
+# The results' own headings (###) sit one level below the section's (###).
+demote() { sed 's/^###/####/' "$1"; }
 
-The benchmark (`bench/tracking/`) starts the real `loam server` on a fresh data directory for
-each phase and talks to it over HTTP with a small synchronous C++ (Boost.Beast) client, one
-keep-alive connection per client thread. Each Loam figure is set side by side with a floor
-measured in the same run: the same rows written or read with the SQLite C API directly, on
-Loam's schema (created by Loam's own migrations) with Loam's pragmas (WAL,
+tracking_section() {
+  cat <<'TEXT'
+## 1. Tracking: ingest, search, history
+
+The benchmark (`bench/tracking/`, `scripts/bench.sh tracking`) starts the real `loam server` on
+a fresh data directory for each phase and talks to it over HTTP with a small synchronous C++
+(Boost.Beast) client, one keep-alive connection per client thread. Each Loam figure is set side
+by side with a floor measured in the same run: the same rows written or read with the SQLite C
+API directly, on Loam's schema (created by Loam's own migrations) with Loam's pragmas (WAL,
 `synchronous=NORMAL`, `foreign_keys=ON`, 64 MiB page cache).
 
 1. **log-batch ingest**: 8 client threads, each on its own connection and its own run, POST
@@ -84,18 +148,103 @@ The client, the server and the floor share the machine below; other load on it s
 figures (the load averages before and after the run are recorded; the benchmark itself keeps
 about two cores busy during ingest).
 
+### Latest results (tracking)
+
+TEXT
+  machine_table "$TRACKING_LOAD_BEFORE" "$TRACKING_LOAD_AFTER"
+  echo
+  demote "$TRACKING_RESULTS"
+}
+
+jobs_section() {
+  local bwrap_version
+  bwrap_version=$(bwrap --version 2>/dev/null || echo "not installed")
+  cat <<'TEXT'
+## 2. Training jobs: start overhead
+
+How much Loam adds to starting a training script. The benchmark (`bench/jobs/bench_jobs.py`,
+`scripts/bench.sh jobs`) starts the real `loam server` (`--port 0`, a fresh data directory,
+`--python .venv/bin/python`) once without a sandbox (`--sandbox none`) and once with bubblewrap
+(`--sandbox auto`), and drives it with the real boto3 SageMaker client. The job is a no-op
+script-mode job (`bench/jobs/code/noop.py`, whose first statement prints `time.time()`):
+`InstanceType: local`, one instance, one one-file `file://` channel, `sagemaker_program` and a
+`file://` `sagemaker_submit_directory`, a `file://` `S3OutputPath`.
+
+1. **One job at a time**, 30 per mode after 3 warm-up jobs, each right after one run of the
+   floor: the same interpreter started directly, `<python> -c '<noop.py's first line>'`. From
+   t0, just before `create_training_job` (or `subprocess.Popen`): *first line*, the time the
+   script's first statement prints (read back through `GET /loam/v1/training-jobs/<name>/logs`);
+   *Completed*, when `DescribeTrainingJob` first says so, polled every 5 ms over one keep-alive
+   connection (raw HTTP rather than boto3, so the polling client costs little CPU on a shared
+   machine), and the server's own `TrainingEndTime − CreationTime`; the floor's *exit*, when
+   `wait()` returns. Goal: Loam p50 less than 100 ms above the floor's, to the first line and
+   to Completed. With the sandbox on, a second floor runs the same command inside bubblewrap
+   with the flags Loam's sandbox passes, to show what bubblewrap itself costs.
+2. **Where the time goes**: the same jobs cut at their `SecondaryStatusTransitions` (Starting,
+   Downloading, Training, Uploading, Completed; Loam stamps milliseconds), the script's first
+   line and the client's clocks; finer cuts from the server's `training.created`,
+   `training.started` and `training.finished` log lines (microseconds). Sub-millisecond phases
+   read as 0 or 1 ms, and a finer cut between a millisecond stamp and a microsecond one can come
+   out slightly negative.
+3. **100 jobs created back to back** by one client, on the default `--job-cpus` (all CPUs; a
+   `local` instance takes one, so as many jobs run at once as the machine has CPUs): wall time
+   from the first create until `ListTrainingJobs` (polled every 20 ms) shows all Completed,
+   against 100 floor runs one after another and as many at once as Loam runs jobs; the CPU the
+   server process and its children (supervisors, bubblewrap, interpreters) used, from /proc.
+
+Client, server, jobs and floor share the machine below.
+
+### Latest results (jobs)
+
+TEXT
+  machine_table "$JOBS_LOAD_BEFORE" "$JOBS_LOAD_AFTER" "| Sandbox | bubblewrap ${bwrap_version#bubblewrap } |"
+  echo
+  demote "$JOBS_RESULTS"
+}
+
+# existing_section NAME: the lines between NAME's markers in the current doc, if any.
+existing_section() {
+  [[ -f "$DOC" ]] || return 0
+  awk -v b="<!-- bench:$1:begin" -v e="<!-- bench:$1:end" \
+    'index($0, e) == 1 {inside = 0} inside {print} index($0, b) == 1 {inside = 1}' "$DOC"
+}
+
+# section NAME RAN FUNCTION
+section() {
+  local name=$1 ran=$2 fn=$3 body
+  echo "<!-- bench:$name:begin (generated by scripts/bench.sh $name; do not edit) -->"
+  if ((ran)); then
+    "$fn"
+  else
+    body=$(existing_section "$name")
+    if [[ -n "$body" ]]; then
+      printf '%s\n' "$body"
+    else
+      echo "Not run yet: \`scripts/bench.sh $name\`."
+    fi
+  fi
+  echo "<!-- bench:$name:end -->"
+}
+
+{
+  cat <<'INTRO'
+# Benchmarks
+
+Generated by `scripts/bench.sh` (do not edit by hand; re-run it). `scripts/bench.sh` runs every
+benchmark at full size and rewrites this file; `scripts/bench.sh tracking` or
+`scripts/bench.sh jobs` runs one of them and rewrites only its section. `--quick` is a smoke
+run with tiny sizes that prints its results without touching this file; so does any run with
+other arguments (`scripts/bench.sh tracking --runs N --only search ...`,
+`scripts/bench.sh jobs --runs N --queued N --sandbox none ...`). Each section records the date,
+commit and machine of its own run.
+
+1. [Tracking: ingest, search, history](#1-tracking-ingest-search-history)
+2. [Training jobs: start overhead](#2-training-jobs-start-overhead)
+
 INTRO
-  echo "## Latest results"
+  section tracking "$RUN_TRACKING" tracking_section
   echo
-  echo "| | |"
-  echo "| --- | --- |"
-  echo "| Date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
-  echo "| Loam commit | \`$COMMIT\` |"
-  echo "| Machine | $(nproc) CPUs ($CPU_MODEL), $MEM_GIB GiB memory, Linux $(uname -r) |"
-  echo "| Build | $BUILD_TYPE, $COMPILER |"
-  echo "| Load average (1, 5, 15 min) | before the run: $LOAD_BEFORE; after: $LOAD_AFTER |"
-  echo
-  cat "$RESULTS"
+  section jobs "$RUN_JOBS" jobs_section
 } >"$DOC.tmp"
 mv "$DOC.tmp" "$DOC"
 echo

@@ -35,8 +35,11 @@ struct Response {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // When set, the server streams this file as the body instead of `body`.
+  // When set, the server streams this file as the body instead of `body`: the bytes from
+  // `file_offset`, `file_length` of them (to the end of the file when unset).
   std::optional<std::filesystem::path> file;
+  uint64_t file_offset = 0;
+  std::optional<uint64_t> file_length;
 
   static Response Json(unsigned status, std::string body);
   static Response Text(unsigned status, std::string body, std::string content_type = "text/plain; charset=utf-8");

@@ -18,14 +18,14 @@ RouteMatch Router::Match(std::string_view method, std::string_view path,
     for (const auto& r : routes_) {
       if (!r->amz_target_prefix.empty() && StartsWith(amz_target, r->amz_target_prefix)) {
         if (method_ok(*r)) return {r.get(), false};
-        mismatch = {r.get(), true};
+        if (!mismatch.route) mismatch = {r.get(), true};
       }
     }
   }
   for (const auto& r : routes_) {
     if (!r->prefix && r->amz_target_prefix.empty() && r->path == path) {
       if (method_ok(*r)) return {r.get(), false};
-      mismatch = {r.get(), true};
+      if (!mismatch.route) mismatch = {r.get(), true};
     }
   }
   if (mismatch.route) return mismatch;

@@ -43,7 +43,9 @@ struct RouteMatch {
 class Router {
  public:
   void Add(Route route);
-  // Exact paths win over prefixes; the longest prefix wins among prefixes.
+  // Exact paths win over prefixes; the longest prefix wins among prefixes. When a path
+  // matches but no route for it takes the method, the first route registered for it answers
+  // (405, in its protocol's error shape).
   RouteMatch Match(std::string_view method, std::string_view path,
                    std::string_view amz_target) const;
 

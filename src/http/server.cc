@@ -44,6 +44,52 @@ Response DefaultError(const Status& status) {
   return Response::Json(code, j.dump());
 }
 
+// A body of `length` bytes of a file from `offset` (Beast's file_body of Boost 1.74 serves
+// whole files only, through a 4 KiB buffer).
+struct FileRangeBody {
+  struct value_type {
+    beast::file file;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+
+  static std::uint64_t size(const value_type& body) { return body.length; }
+
+  class writer {
+   public:
+    using const_buffers_type = asio::const_buffer;
+
+    template <bool isRequest, class Fields>
+    writer(bhttp::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(beast::error_code& ec) {
+      remain_ = body_.length;
+      buf_ = std::make_unique<char[]>(kChunk);
+      body_.file.seek(body_.offset, ec);
+    }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      if (remain_ == 0) return boost::none;
+      size_t amount = static_cast<size_t>(std::min<uint64_t>(remain_, kChunk));
+      size_t n = body_.file.read(buf_.get(), amount, ec);
+      if (ec) return boost::none;
+      if (n == 0) {  // the file shrank under us: cut the response short
+        ec = bhttp::error::partial_message;
+        return boost::none;
+      }
+      remain_ -= n;
+      return {{const_buffers_type(buf_.get(), n), remain_ > 0}};
+    }
+
+   private:
+    static constexpr size_t kChunk = 256 * 1024;
+    value_type& body_;
+    uint64_t remain_ = 0;
+    std::unique_ptr<char[]> buf_;
+  };
+};
+
 template <class Fields>
 void CopyHeaders(const Fields& fields, Request& req) {
   for (const auto& f : fields) {
@@ -70,7 +116,7 @@ struct Server::Impl {
   awaitable<bool> HandleOne(Connection& conn, beast::flat_buffer& buffer);
   awaitable<bool> Drain(Connection& conn, beast::flat_buffer& buffer,
                         bhttp::request_parser<bhttp::empty_body>& header_parser);
-  awaitable<void> Write(Connection& conn, Response res, unsigned version, bool keep_alive,
+  awaitable<void> Write(Connection& conn, Response res, unsigned version, bool keep_alive, bool head,
                         beast::error_code& ec);
   void CloseIdleConnections();
 };
@@ -221,7 +267,7 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
       // Malformed request line or headers: answer 400 and close.
       Response bad = DefaultError(InvalidArgument("malformed HTTP request: " + ec.message()));
       beast::error_code wec;
-      co_await Write(conn, std::move(bad), 11, false, wec);
+      co_await Write(conn, std::move(bad), 11, false, false, wec);
     }
     co_return false;
   }
@@ -339,7 +385,7 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
   // latency is the time to a ready response (sending a large file body is not included).
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics->Record(route_name, req.method, status, seconds);
-  co_await Write(conn, std::move(res), version, keep_alive, ec);
+  co_await Write(conn, std::move(res), version, keep_alive, req.method == "HEAD", ec);
   log::Debug("http.request", {{"method", req.method}, {"path", req.raw_path}, {"route", route_name},
                               {"status", status}, {"ms", seconds * 1000}});
   conn.busy = false;
@@ -362,7 +408,7 @@ awaitable<bool> Server::Impl::Drain(Connection& conn, beast::flat_buffer& buffer
   co_return true;
 }
 
-awaitable<void> Server::Impl::Write(Connection& conn, Response res, unsigned version, bool keep_alive,
+awaitable<void> Server::Impl::Write(Connection& conn, Response res, unsigned version, bool keep_alive, bool head,
                                     beast::error_code& ec) {
   auto apply = [&](auto& msg) {
     msg.set(bhttp::field::server, "loam");
@@ -370,16 +416,38 @@ awaitable<void> Server::Impl::Write(Connection& conn, Response res, unsigned ver
     for (const auto& [k, v] : res.headers) msg.set(k, v);
     msg.keep_alive(keep_alive);
   };
-  if (res.file) {
-    bhttp::response<bhttp::file_body> msg{static_cast<bhttp::status>(res.status), version};
+  // Answers to HEAD carry the headers of the GET, Content-Length included, and no body.
+  auto write_head = [&](uint64_t length) -> awaitable<void> {
+    bhttp::response<bhttp::empty_body> msg{static_cast<bhttp::status>(res.status), version};
     apply(msg);
-    msg.body().open(res.file->c_str(), beast::file_mode::scan, ec);
+    if (res.status != 204 && res.status != 304 && res.status >= 200) msg.content_length(length);
+    co_await bhttp::async_write(conn.stream, msg, asio::redirect_error(use_awaitable, ec));
+  };
+  if (res.file) {
+    FileRangeBody::value_type body;
+    body.file.open(res.file->c_str(), beast::file_mode::scan, ec);
+    uint64_t size = ec ? 0 : body.file.size(ec);
+    if (!ec && res.file_offset > size) ec = beast::errc::make_error_code(beast::errc::invalid_argument);
     if (!ec) {
+      body.offset = res.file_offset;
+      body.length = std::min(res.file_length.value_or(size - res.file_offset), size - res.file_offset);
+      if (head) {
+        co_await write_head(body.length);
+        co_return;
+      }
+      bhttp::response<FileRangeBody> msg{static_cast<bhttp::status>(res.status), version};
+      apply(msg);
+      msg.body() = std::move(body);
       msg.prepare_payload();
       co_await bhttp::async_write(conn.stream, msg, asio::redirect_error(use_awaitable, ec));
       co_return;
     }
     res = DefaultError(Internal("cannot open file: " + ec.message()));
+    ec = {};
+  }
+  if (head) {
+    co_await write_head(res.body.size());
+    co_return;
   }
   bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(res.status), version};
   apply(msg);

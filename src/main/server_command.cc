@@ -13,10 +13,12 @@
 #include "api/cloudwatch/logs_routes.h"
 #include "api/sagemaker/sagemaker_routes.h"
 #include "api/ops/ops.h"
+#include "api/s3/s3_routes.h"
 #include "common/log.h"
 #include "main/job_services.h"
 #include "store/sqlite/sqlite_job_store.h"
 #include "http/server.h"
+#include "objects/local_bucket_store.h"
 #include "objects/local_object_store.h"
 #include "store/sqlite/sqlite_tracking_store.h"
 #include "tracking/tracking_service.h"
@@ -80,6 +82,9 @@ int RunServer(const ServerFlags& flags) {
   auto router = std::make_shared<http::Router>();
   api::ops::AddRoutes(*router, metrics, LOAM_VERSION);
   api::mlflow::AddRoutes(*router, tracking);
+  // The built-in S3 API: objects are files under DATA_DIR/objects, where jobs read s3:// URIs.
+  api::s3::AddRoutes(*router, std::make_shared<objects::LocalBucketStore>(objects::LocalBucketStoreOptions{
+                                  .root = data_dir / "objects", .state_root = data_dir / "objects-meta"}));
 
   http::ServerOptions options;
   options.host = flags.host;

@@ -1,0 +1,147 @@
+#include "objects/bucket_store.h"
+
+#include <fmt/format.h>
+
+#include "objects/digests.h"
+
+namespace loam::objects {
+
+namespace {
+
+constexpr std::string_view kReasonOpen = "[s3:";
+constexpr std::string_view kReasonClose = "] ";
+
+bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+bool LooksLikeIpv4(std::string_view s) {
+  int groups = 1;
+  bool digit_seen = false;
+  for (char c : s) {
+    if (c == '.') {
+      if (!digit_seen) return false;
+      ++groups;
+      digit_seen = false;
+    } else if (c >= '0' && c <= '9') {
+      digit_seen = true;
+    } else {
+      return false;
+    }
+  }
+  return groups == 4 && digit_seen;
+}
+
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return false;
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and code points beyond U+10FFFF are not UTF-8.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status BucketError(StatusCode code, std::string_view reason, std::string_view message) {
+  std::string text;
+  text.reserve(kReasonOpen.size() + reason.size() + kReasonClose.size() + message.size());
+  text.append(kReasonOpen).append(reason).append(kReasonClose).append(message);
+  return Status(code, std::move(text));
+}
+
+BucketErrorParts SplitBucketError(const Status& status) {
+  std::string_view m = status.message();
+  if (m.starts_with(kReasonOpen)) {
+    auto close = m.find(kReasonClose, kReasonOpen.size());
+    if (close != std::string_view::npos) {
+      return {m.substr(kReasonOpen.size(), close - kReasonOpen.size()), m.substr(close + kReasonClose.size())};
+    }
+  }
+  return {{}, m};
+}
+
+Status ValidateBucketName(std::string_view name) {
+  auto bad = [&](std::string_view why) {
+    return BucketError(StatusCode::kInvalidArgument, reason::kInvalidBucketName,
+                       fmt::format("The specified bucket is not valid: '{}' {}.", name, why));
+  };
+  if (name.size() < 3 || name.size() > 63) return bad("must be between 3 and 63 characters long");
+  for (char c : name) {
+    if (!IsLowerAlnum(c) && c != '.' && c != '-')
+      return bad("may contain only lower-case letters, digits, dots and hyphens");
+  }
+  if (!IsLowerAlnum(name.front()) || !IsLowerAlnum(name.back()))
+    return bad("must begin and end with a letter or a digit");
+  if (name.find("..") != std::string_view::npos) return bad("must not contain two adjacent periods");
+  if (LooksLikeIpv4(name)) return bad("must not be formatted as an IP address");
+  for (std::string_view p : {"xn--", "sthree-", "amzn-s3-demo-"}) {
+    if (name.starts_with(p)) return bad(fmt::format("must not start with '{}'", p));
+  }
+  for (std::string_view s : {"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}) {
+    if (name.ends_with(s)) return bad(fmt::format("must not end with '{}'", s));
+  }
+  return Status::Ok();
+}
+
+Status ValidateKey(std::string_view key) {
+  auto bad = [&](std::string_view why) {
+    return BucketError(StatusCode::kInvalidArgument, reason::kInvalidArgument,
+                       fmt::format("Invalid object key: {}.", why));
+  };
+  if (key.empty()) return bad("a key must not be empty");
+  if (key.size() > kMaxKeyBytes) {
+    return BucketError(StatusCode::kInvalidArgument, reason::kKeyTooLongError,
+                       fmt::format("Your key is too long: {} bytes, the limit is {}.", key.size(), kMaxKeyBytes));
+  }
+  if (key.find('\0') != std::string_view::npos) return bad("a key must not contain NUL");
+  if (!ValidUtf8(key)) return bad("a key must be UTF-8");
+  if (key.front() == '/') return bad("Loam stores objects as files, so a key must not start with '/'");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view seg = key.substr(start, end - start);
+    if (seg.empty()) {
+      return bad("Loam stores objects as files, so a key must not end with '/' or contain '//'");
+    }
+    if (seg == "." || seg == "..") return bad("Loam stores objects as files, so '.' and '..' segments are refused");
+    if (seg.size() > 255) return bad("Loam stores objects as files, so a '/'-separated segment is at most 255 bytes");
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+std::string MultipartEtag(const std::vector<std::string>& raw_part_md5s) {
+  std::string joined;
+  joined.reserve(raw_part_md5s.size() * 16);
+  for (const auto& m : raw_part_md5s) joined += m;
+  return fmt::format("\"{}-{}\"", HexEncode(Md5(joined)), raw_part_md5s.size());
+}
+
+}  // namespace loam::objects

@@ -1,15 +1,17 @@
 """Loam's end-to-end demo, jobs part: a processing job, then a script-mode training job.
 
 The reference workflow prepares its data with a processing job and trains with an estimator;
-here boto3's `sagemaker` client, pointed at Loam, creates both jobs directly. The processing
-job deals the raw shards of scikit-learn's bundled diabetes dataset across two instances
-(ShardedByS3Key), each writing train and validation splits; the training job reads those
-outputs as its `train` and `validation` channels, runs `python/demo/training/train.py`, its
-metrics are parsed from its log, the model is packed as model.tar.gz, and each job is
-recorded as an MLflow run.
+here boto3's `s3` and `sagemaker` clients, pointed at Loam, do it directly. The raw shards of
+scikit-learn's bundled diabetes dataset and the code go up through Loam's S3 API; the
+processing job deals the shards across two instances (ShardedByS3Key), each writing train and
+validation splits to s3://; the training job reads those as its `train` and `validation`
+channels, runs `python/demo/training/train.py` from sourcedir.tar.gz, its metrics are parsed
+from its log, the model is written as s3://.../model.tar.gz and downloaded with boto3, and each
+job is recorded as an MLflow run.
 """
 
 import argparse
+import io
 import os
 import tarfile
 import time
@@ -22,19 +24,37 @@ from sklearn.datasets import load_diabetes
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def write_raw_shards(root, shards=4):
+BUCKET = "loam-demo"
+
+
+def upload_raw_shards(s3, shards=4):
+    """The raw data, uploaded through Loam's own S3 API as CSV shards."""
     frame = load_diabetes(as_frame=True).frame
-    os.makedirs(root, exist_ok=True)
+    if BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=BUCKET)
     for i in range(shards):
-        frame.iloc[i::shards].to_csv(os.path.join(root, f"part-{i}.csv"), index=False)
-    return f"file://{root}"
+        s3.put_object(Bucket=BUCKET, Key=f"raw/part-{i}.csv", Body=frame.iloc[i::shards].to_csv(index=False))
+    code = os.path.join(HERE, "processing", "preprocess.py")
+    s3.upload_file(code, BUCKET, "code/preprocess.py")
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="raw/")["Contents"]
+    print(f"==> uploaded {len(listed)} raw shards to s3://{BUCKET}/raw/ (Loam's S3 API)")
+    return f"s3://{BUCKET}/raw/"
 
 
-def preprocess(sm, work):
+def upload_source_dir(s3, source_dir):
+    """The entry point's directory as sourcedir.tar.gz in S3, as the SageMaker SDK packs it."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(source_dir, arcname=".")
+    s3.put_object(Bucket=BUCKET, Key="code/sourcedir.tar.gz", Body=buffer.getvalue())
+    return f"s3://{BUCKET}/code/sourcedir.tar.gz"
+
+
+def preprocess(sm, s3):
     """A processing job as SKLearnProcessor.run sends it: two instances, sharded input."""
-    raw = write_raw_shards(os.path.join(work, "raw"))
+    raw = upload_raw_shards(s3)
     job = "diabetes-prep-" + time.strftime("%Y-%m-%d-%H-%M-%S-000", time.gmtime())
-    outputs = {name: f"file://{os.path.join(work, 'prepared', name)}" for name in ("train", "validation")}
+    outputs = {name: f"s3://{BUCKET}/{job}/{name}/" for name in ("train", "validation")}
     print(f"==> CreateProcessingJob {job} (2 instances, ShardedByS3Key)")
     sm.create_processing_job(
         ProcessingJobName=job,
@@ -50,7 +70,7 @@ def preprocess(sm, work):
             {"InputName": "raw", "S3Input": {"S3Uri": raw, "LocalPath": "/opt/ml/processing/input/raw",
                                              "S3DataType": "S3Prefix", "S3InputMode": "File",
                                              "S3DataDistributionType": "ShardedByS3Key"}},
-            {"InputName": "code", "S3Input": {"S3Uri": f"file://{os.path.join(HERE, 'processing')}",
+            {"InputName": "code", "S3Input": {"S3Uri": f"s3://{BUCKET}/code/",
                                               "LocalPath": "/opt/ml/processing/input/code",
                                               "S3DataType": "S3Prefix", "S3InputMode": "File",
                                               "S3DataDistributionType": "FullyReplicated"}},
@@ -68,7 +88,8 @@ def preprocess(sm, work):
     if d["ProcessingJobStatus"] != "Completed":
         raise SystemExit(f"processing failed: {d.get('FailureReason')}")
     for name, uri in outputs.items():
-        print(f"    {name}: {sorted(os.listdir(uri[len('file://'):]))} under {uri}")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=uri[len(f"s3://{BUCKET}/"):])["Contents"]]
+        print(f"    {name}: {[k.rsplit('/', 1)[1] for k in keys]} under {uri}")
     for host in ("algo-1", "algo-2"):
         log = requests.get(f"{sm.meta.endpoint_url}/loam/v1/processing-jobs/{job}/logs",
                            params={"host": host}).text.strip()
@@ -84,8 +105,10 @@ def main():
 
     sm = boto3.client("sagemaker", endpoint_url=args.endpoint, region_name="us-east-1",
                       aws_access_key_id="loam", aws_secret_access_key="loam")
+    s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1",
+                      aws_access_key_id="loam", aws_secret_access_key="loam")
     work = os.path.join(args.data_dir, "demo-training")
-    channels = preprocess(sm, work)
+    channels = preprocess(sm, s3)
     job = "diabetes-sgd-" + time.strftime("%Y-%m-%d-%H-%M-%S-000", time.gmtime())
     print(f"==> CreateTrainingJob {job} (scikit-learn script mode)")
     sm.create_training_job(
@@ -105,7 +128,7 @@ def main():
             "epochs": "30",
             "learning-rate": "0.005",
             "sagemaker_program": '"train.py"',
-            "sagemaker_submit_directory": f'"file://{os.path.join(HERE, "training")}"',
+            "sagemaker_submit_directory": f'"{upload_source_dir(s3, os.path.join(HERE, "training"))}"',
         },
         InputDataConfig=[
             {"ChannelName": name, "ContentType": "text/csv",
@@ -113,7 +136,7 @@ def main():
                                              "S3DataDistributionType": "FullyReplicated"}}}
             for name, uri in channels.items()
         ],
-        OutputDataConfig={"S3OutputPath": f"file://{os.path.join(work, 'output')}"},
+        OutputDataConfig={"S3OutputPath": f"s3://{BUCKET}/models"},
         ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
         StoppingCondition={"MaxRuntimeInSeconds": 600},
         ExperimentConfig={"ExperimentName": "loam-demo-training"},
@@ -130,7 +153,10 @@ def main():
     model_uri = d["ModelArtifacts"]["S3ModelArtifacts"]
     print(f"    model: {model_uri}")
 
-    with tarfile.open(model_uri[len("file://"):]) as tar:
+    local_model = os.path.join(work, "model.tar.gz")
+    os.makedirs(work, exist_ok=True)
+    s3.download_file(BUCKET, model_uri[len(f"s3://{BUCKET}/"):], local_model)  # through Loam's S3 API
+    with tarfile.open(local_model) as tar:
         tar.extractall(os.path.join(work, "model"), filter="data")
     bundle = joblib.load(os.path.join(work, "model", "model.joblib"))
     print(f"    model.tar.gz holds a {type(bundle['model']).__name__} over {len(bundle['features'])} features")

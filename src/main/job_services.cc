@@ -20,7 +20,8 @@ void JobServices::Shutdown() {
 
 StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& data_dir, const std::string& tracking_uri,
                                       std::shared_ptr<jobs::JobStore> store,
-                                      std::shared_ptr<tracking::TrackingService> tracking) {
+                                      std::shared_ptr<tracking::TrackingService> tracking,
+                                      std::shared_ptr<objects::BucketStore> bucket_store) {
   std::error_code ec;
   auto runtimes = std::make_shared<jobs::RuntimeRegistry>(flags.python);
   if (!flags.runtimes_file.empty()) RETURN_IF_ERROR(runtimes->LoadFile(flags.runtimes_file));
@@ -50,6 +51,7 @@ StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& dat
   deps.scheduler = std::make_shared<jobs::Scheduler>(capacity);  // one for every kind of job
   deps.runtimes = runtimes;
   deps.locations = std::make_shared<jobs::DataLocations>(data_dir / "objects");
+  (void)bucket_store;
   log::Info("jobs.executor", {{"executor", executor->name()},
                               {"sandbox", options.sandbox ? "bubblewrap" : "none"},
                               {"cpus", capacity.cpus},

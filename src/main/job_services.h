@@ -14,6 +14,7 @@
 #include "jobs/resource_tags.h"
 #include "jobs/processing_service.h"
 #include "jobs/training_service.h"
+#include "objects/bucket_store.h"
 #include "tracking/tracking_service.h"
 
 namespace loam {
@@ -45,6 +46,7 @@ struct JobServices {
 // `tracking_uri` is what jobs get as MLFLOW_TRACKING_URI (the server's bound address).
 StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const std::filesystem::path& data_dir,
                                       const std::string& tracking_uri, std::shared_ptr<jobs::JobStore> store,
-                                      std::shared_ptr<tracking::TrackingService> tracking);
+                                      std::shared_ptr<tracking::TrackingService> tracking,
+                                      std::shared_ptr<objects::BucketStore> bucket_store);
 
 }  // namespace loam

@@ -82,9 +82,10 @@ int RunServer(const ServerFlags& flags) {
   auto router = std::make_shared<http::Router>();
   api::ops::AddRoutes(*router, metrics, LOAM_VERSION);
   api::mlflow::AddRoutes(*router, tracking);
-  // The built-in S3 API: objects are files under DATA_DIR/objects, where jobs read s3:// URIs.
-  api::s3::AddRoutes(*router, std::make_shared<objects::LocalBucketStore>(objects::LocalBucketStoreOptions{
-                                  .root = data_dir / "objects", .state_root = data_dir / "objects-meta"}));
+  // One object store behind the S3 API and every s3:// URI of every job.
+  std::shared_ptr<objects::BucketStore> bucket_store = std::make_shared<objects::LocalBucketStore>(
+      objects::LocalBucketStoreOptions{.root = data_dir / "objects", .state_root = data_dir / "objects-meta"});
+  api::s3::AddRoutes(*router, bucket_store);
 
   http::ServerOptions options;
   options.host = flags.host;
@@ -101,7 +102,7 @@ int RunServer(const ServerFlags& flags) {
   std::shared_ptr<jobs::JobStore> jobs_store(std::move(job_store).value());
   std::string job_host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
   auto job_services = MakeJobServices(flags.jobs, data_dir, fmt::format("http://{}:{}", job_host, server.port()),
-                                      jobs_store, tracking);
+                                      jobs_store, tracking, bucket_store);
   if (!job_services.ok()) {
     log::Error("startup.jobs", {{"error", job_services.status().ToString()}});
     return 1;

@@ -115,6 +115,9 @@ struct ObjectInfo {
 struct ObjectData {
   ObjectInfo info;
   std::filesystem::path file;  // the object's bytes, for the caller to stream
+  // The file is a copy made for this caller (a remote store's download), which the caller
+  // deletes once done; false for a store's own file, which the caller must never change.
+  bool temporary = false;
 };
 
 struct ListObjectsOptions {

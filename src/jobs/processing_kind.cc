@@ -62,7 +62,7 @@ Status CheckProcessingRequest(const json& request, const DataLocations& location
       return InvalidArgument(fmt::format("Input {}: S3CompressionType Gzip is not supported.", name));
     }
     RETURN_IF_ERROR(CheckLocalPath("Input " + name, s3.value("LocalPath", "")));
-    RETURN_IF_ERROR(locations.Resolve(s3.value("S3Uri", "")).status());
+    RETURN_IF_ERROR(locations.Parse(s3.value("S3Uri", "")).status());
     paths.push_back(s3.value("LocalPath", ""));
   }
   names.clear();
@@ -78,7 +78,7 @@ Status CheckProcessingRequest(const json& request, const DataLocations& location
         return InvalidArgument(fmt::format("Output {}: only S3Output outputs are supported.", name));
       }
       RETURN_IF_ERROR(CheckLocalPath("Output " + name, out["S3Output"].value("LocalPath", "")));
-      RETURN_IF_ERROR(locations.Resolve(out["S3Output"].value("S3Uri", "")).status());
+      RETURN_IF_ERROR(locations.Parse(out["S3Output"].value("S3Uri", "")).status());
     }
   }
   return Status::Ok();
@@ -130,7 +130,7 @@ StatusOr<PreparedJob> ProcessingKind::Prepare(const json& doc, const fs::path& j
     if (!in.contains("S3Input")) continue;
     const json& s3 = in["S3Input"];
     Input input{s3["LocalPath"].get<std::string>(), s3.value("S3DataDistributionType", "FullyReplicated") == "ShardedByS3Key", {}};
-    ASSIGN_OR_RETURN(input.files, locations.ListPrefix(s3["S3Uri"].get<std::string>()));
+    ASSIGN_OR_RETURN(input.files, locations.ListInputs(s3["S3Uri"].get<std::string>()));
     inputs.push_back(std::move(input));
   }
   std::vector<std::string> output_paths;
@@ -161,7 +161,7 @@ StatusOr<PreparedJob> ProcessingKind::Prepare(const json& doc, const fs::path& j
         if (!input.sharded || f % job.hosts.size() == i) mine.push_back(input.files[f]);
       }
       fs::create_directories(HostPathOf(root, input.local_path), ec);
-      RETURN_IF_ERROR(PlaceFiles(mine, HostPathOf(root, input.local_path), /*link=*/false));
+      RETURN_IF_ERROR(locations.PlaceFiles(mine, HostPathOf(root, input.local_path), /*link=*/false));
     }
     for (const auto& path : output_paths) fs::create_directories(HostPathOf(root, path), ec);
 
@@ -203,13 +203,11 @@ std::string ProcessingKind::Upload(const json& doc, json&, const fs::path& job_d
   for (const auto& out : doc["ProcessingOutputConfig"].value("Outputs", json::array())) {
     if (!out.contains("S3Output")) continue;
     const std::string uri = out["S3Output"]["S3Uri"].get<std::string>();
-    auto dest = locations.Resolve(uri);
-    if (!dest.ok()) return "InternalServerError: " + dest.status().message();
     for (const auto& host : hosts) {
       fs::path source = HostPathOf(InstanceRoot(job_dir, host), out["S3Output"]["LocalPath"].get<std::string>());
       std::error_code ec;
       if (!fs::is_directory(source, ec)) continue;
-      if (Status s = CopyTree(source, *dest); !s.ok()) {
+      if (Status s = locations.UploadTree(source, uri); !s.ok()) {
         return fmt::format("InternalServerError: uploading output {} failed: {}", out.value("OutputName", ""),
                            s.message());
       }

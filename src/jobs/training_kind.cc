@@ -63,11 +63,19 @@ std::string TrainingKind::Upload(const json& doc, json& changes, const fs::path&
   const std::string output_prefix =
       DataLocations::Join(DataLocations::Join(doc["OutputDataConfig"].value("S3OutputPath", ""), name), "output");
   const fs::path master = InstanceRoot(job_dir, hosts[0]);
-  auto dir = locations.Resolve(output_prefix);
+  // Archives are packed beside the instances, then handed to the store.
+  auto pack_and_upload = [&](const fs::path& dir, const std::string& file_name) {
+    fs::path archive = job_dir / file_name;
+    Status s = PackDirectory(dir, archive);
+    if (s.ok()) s = locations.UploadFile(archive, DataLocations::Join(output_prefix, file_name), /*consume=*/true);
+    std::error_code ec;
+    fs::remove(archive, ec);
+    return s;
+  };
   std::string failure;
   // A stopped job keeps its model, as SageMaker does; a failed one has none.
   if (outcome.kind != JobOutcome::Kind::kFailed) {
-    Status packed = dir.ok() ? PackDirectory(master / "model", *dir / "model.tar.gz") : dir.status();
+    Status packed = pack_and_upload(master / "model", "model.tar.gz");
     if (packed.ok()) {
       std::string model_uri = DataLocations::Join(output_prefix, "model.tar.gz");
       changes["ModelArtifacts"] = {{"S3ModelArtifacts", model_uri}};
@@ -76,11 +84,9 @@ std::string TrainingKind::Upload(const json& doc, json& changes, const fs::path&
       failure = "InternalServerError: uploading the model failed: " + packed.message();
     }
   }
-  if (dir.ok()) (void)PackDirectory(master / "output" / "data", *dir / "output.tar.gz");
+  (void)pack_and_upload(master / "output" / "data", "output.tar.gz");
   if (doc.contains("CheckpointConfig")) {
-    if (auto dest = locations.Resolve(doc["CheckpointConfig"].value("S3Uri", "")); dest.ok()) {
-      (void)CopyTree(master / "checkpoints", *dest);
-    }
+    (void)locations.UploadTree(master / "checkpoints", doc["CheckpointConfig"].value("S3Uri", ""));
   }
   return failure;
 }

@@ -45,11 +45,21 @@ std::string ModuleName(const std::string& program) {
 Status StageCode(const json& sagemaker_hps, const DataLocations& locations, const fs::path& code_dir) {
   if (!sagemaker_hps.contains("sagemaker_submit_directory")) return Status::Ok();
   std::string uri = PythonStr(sagemaker_hps["sagemaker_submit_directory"]);
-  ASSIGN_OR_RETURN(fs::path source, locations.Resolve(uri));
+  ASSIGN_OR_RETURN(DataLocation location, locations.Parse(uri));
   std::error_code ec;
-  if (fs::is_directory(source, ec)) return CopyTree(source, code_dir);
-  if (fs::is_regular_file(source, ec)) return ExtractArchive(source, code_dir);
-  return InvalidArgument(fmt::format("sagemaker_submit_directory {} does not exist", uri));
+  if (!location.s3 && fs::is_directory(location.path, ec)) return CopyTree(location.path, code_dir);
+  // An archive (sourcedir.tar.gz, as the SDK uploads it) or, failing that, a prefix of files.
+  fs::path archive = code_dir.parent_path() / "sourcedir.tar.gz";
+  Status fetched = locations.FetchFile(uri, archive);
+  if (fetched.ok()) {
+    Status extracted = ExtractArchive(archive, code_dir);
+    fs::remove(archive, ec);
+    return extracted;
+  }
+  if (fetched.code() != StatusCode::kNotFound) return fetched;
+  ASSIGN_OR_RETURN(auto files, locations.ListPrefix(uri));
+  if (files.empty()) return InvalidArgument(fmt::format("sagemaker_submit_directory {} does not exist", uri));
+  return locations.PlaceFiles(files, code_dir, /*link=*/false);
 }
 
 }  // namespace
@@ -90,11 +100,11 @@ Status CheckTrainingRequest(const json& request, const DataLocations& locations)
       return InvalidArgument(fmt::format("Channel {}: S3DataType {} is not supported; use S3Prefix.", name,
                                          s3.value("S3DataType", "")));
     }
-    RETURN_IF_ERROR(locations.Resolve(s3.value("S3Uri", "")).status());
+    RETURN_IF_ERROR(locations.Parse(s3.value("S3Uri", "")).status());
   }
-  RETURN_IF_ERROR(locations.Resolve(request["OutputDataConfig"].value("S3OutputPath", "")).status());
+  RETURN_IF_ERROR(locations.Parse(request["OutputDataConfig"].value("S3OutputPath", "")).status());
   if (request.contains("CheckpointConfig")) {
-    RETURN_IF_ERROR(locations.Resolve(request["CheckpointConfig"].value("S3Uri", "")).status());
+    RETURN_IF_ERROR(locations.Parse(request["CheckpointConfig"].value("S3Uri", "")).status());
   }
   return Status::Ok();
 }
@@ -135,7 +145,7 @@ StatusOr<PreparedJob> PrepareTrainingWorkspace(const json& doc, const fs::path& 
     c.link = mode == "FastFile";
     std::string distribution = s3.value("S3DataDistributionType", "FullyReplicated");
     c.sharded = distribution == "ShardedByS3Key";
-    ASSIGN_OR_RETURN(c.files, locations.ListPrefix(s3["S3Uri"].get<std::string>()));
+    ASSIGN_OR_RETURN(c.files, locations.ListInputs(s3["S3Uri"].get<std::string>()));
     json cfg = {{"TrainingInputMode", mode}, {"S3DistributionType", distribution},
                 {"RecordWrapperType", ch.value("RecordWrapperType", "None")}};
     if (ch.contains("ContentType")) cfg["ContentType"] = ch["ContentType"];
@@ -179,16 +189,13 @@ StatusOr<PreparedJob> PrepareTrainingWorkspace(const json& doc, const fs::path& 
       for (size_t f = 0; f < c.files.size(); ++f) {
         if (!c.sharded || f % ws.hosts.size() == i) mine.push_back(c.files[f]);
       }
-      RETURN_IF_ERROR(PlaceFiles(mine, root / "input/data" / c.name, c.link));
-      if (c.link) {
-        for (const auto& f : mine) readable.push_back(fs::absolute(f.source));
-      }
+      RETURN_IF_ERROR(locations.PlaceFiles(mine, root / "input/data" / c.name, c.link, &readable));
     }
     RETURN_IF_ERROR(StageCode(hps.sagemaker, locations, root / "code"));
     // Checkpoints saved by an earlier run come back, so a script can resume from them.
     if (doc.contains("CheckpointConfig")) {
-      ASSIGN_OR_RETURN(fs::path saved, locations.Resolve(doc["CheckpointConfig"].value("S3Uri", "")));
-      if (fs::is_directory(saved, ec)) RETURN_IF_ERROR(CopyTree(saved, root / "checkpoints"));
+      ASSIGN_OR_RETURN(auto saved, locations.ListPrefix(doc["CheckpointConfig"].value("S3Uri", "")));
+      RETURN_IF_ERROR(locations.PlaceFiles(saved, root / "checkpoints", /*link=*/false));
     }
     if (!program.empty() && !fs::exists(root / "code" / program, ec)) {
       return InvalidArgument(fmt::format("The entry point {} was not found in the submitted code ({}).", program,

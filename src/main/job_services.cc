@@ -50,8 +50,7 @@ StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& dat
   deps.executor = executor;
   deps.scheduler = std::make_shared<jobs::Scheduler>(capacity);  // one for every kind of job
   deps.runtimes = runtimes;
-  deps.locations = std::make_shared<jobs::DataLocations>(data_dir / "objects");
-  (void)bucket_store;
+  deps.locations = std::make_shared<jobs::DataLocations>(std::move(bucket_store), data_dir / "tmp" / "job-uploads");
   log::Info("jobs.executor", {{"executor", executor->name()},
                               {"sandbox", options.sandbox ? "bubblewrap" : "none"},
                               {"cpus", capacity.cpus},

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/base64.h"
 #include "objects/digests.h"
 
 namespace loam::objects {
@@ -142,6 +143,41 @@ std::string MultipartEtag(const std::vector<std::string>& raw_part_md5s) {
   joined.reserve(raw_part_md5s.size() * 16);
   for (const auto& m : raw_part_md5s) joined += m;
   return fmt::format("\"{}-{}\"", HexEncode(Md5(joined)), raw_part_md5s.size());
+}
+
+std::vector<std::string> DigestAlgorithmsFor(const ExpectedDigests& expected, std::string_view extra) {
+  std::vector<std::string> algorithms = {"MD5"};
+  for (const auto& [alg, value] : expected.checksums) {
+    if (IsSupportedChecksum(alg)) algorithms.push_back(alg);
+  }
+  if (!extra.empty() && IsSupportedChecksum(extra)) algorithms.emplace_back(extra);
+  if (expected.payload_sha256) algorithms.emplace_back("SHA256");
+  return algorithms;
+}
+
+StatusOr<std::map<std::string, std::string>> VerifyDigests(const ExpectedDigests& expected,
+                                                           const std::map<std::string, std::string>& raw,
+                                                    std::string_view keep) {
+  if (expected.md5 && raw.at("MD5") != *expected.md5) {
+    return BucketError(StatusCode::kInvalidArgument, reason::kBadDigest,
+                       "The Content-MD5 you specified did not match what we received.");
+  }
+  if (expected.payload_sha256 && raw.at("SHA256") != *expected.payload_sha256) {
+    return BucketError(StatusCode::kInvalidArgument, reason::kContentSha256Mismatch,
+                       "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  std::map<std::string, std::string> checksums;
+  for (const auto& [alg, value] : raw) {
+    if (alg == "MD5" || (!expected.checksums.contains(alg) && alg != keep)) continue;
+    std::string b64 = Base64Encode(value);
+    auto want = expected.checksums.find(alg);
+    if (want != expected.checksums.end() && !want->second.empty() && want->second != b64) {
+      return BucketError(StatusCode::kInvalidArgument, reason::kBadDigest,
+                         fmt::format("The {} you specified did not match the calculated checksum.", alg));
+    }
+    checksums[alg] = b64;
+  }
+  return checksums;
 }
 
 }  // namespace loam::objects

@@ -242,6 +242,16 @@ class BucketStore {
                                                            const ListUploadsOptions& options) = 0;
 };
 
+// The algorithms to compute over content a writer stated `expected` digests for: MD5 (the
+// ETag) always, the stated checksums, `extra` (an upload's checksum algorithm) and SHA256 for
+// a signed payload.
+std::vector<std::string> DigestAlgorithmsFor(const ExpectedDigests& expected, std::string_view extra = "");
+// BadDigest (or XAmzContentSHA256Mismatch) when a stated digest differs from the content's
+// raw digests; otherwise the checksums to keep (base64): the stated ones and `keep`.
+StatusOr<std::map<std::string, std::string>> VerifyDigests(const ExpectedDigests& expected,
+                                                           const std::map<std::string, std::string>& raw,
+                                                           std::string_view keep = "");
+
 // The ETag of a multipart object: MD5 of the concatenated raw part MD5s, "-<count>", quoted.
 std::string MultipartEtag(const std::vector<std::string>& raw_part_md5s);
 

@@ -54,6 +54,10 @@ StatusOr<std::map<std::string, std::string>> CopyAndDigest(const std::filesystem
 Status AppendFile(int fd, const std::filesystem::path& source);
 
 std::string HexEncode(std::string_view raw);
+std::optional<std::string> HexDecode(std::string_view hex);
+// An ETag as S3 writes it ("\"<hex md5>\""), and one with its quotes (and spaces) removed.
+std::string QuotedEtag(const std::string& raw_md5);
+std::string UnquoteEtag(std::string_view etag);
 // Lower-case hex SHA-256 of a string (names the metadata file of a key).
 std::string Sha256Hex(std::string_view data);
 

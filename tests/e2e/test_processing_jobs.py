@@ -214,3 +214,60 @@ def test_without_the_sandbox_container_paths_point_into_the_job_directory(loam_s
     d = wait_terminal(sm, name)
     assert d["ProcessingJobStatus"] == "Completed", (d, logs(srv, name))
     assert sorted(p.name for p in (out / "test").iterdir()) == ["algo-1.csv", "algo-2.csv"]
+
+
+def s3_client(url):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+
+
+def test_s3_inputs_and_outputs_go_through_the_object_store(training_server, sagemaker, raw_shards, tmp_path):
+    """Raw shards and the code on s3://, sharded over two instances; every output file becomes an
+    object with S3's ETag, listed and read back through the S3 API."""
+    s3 = s3_client(training_server.url)
+    bucket = unique("prep-data")
+    s3.create_bucket(Bucket=bucket)
+    for shard in sorted(raw_shards.glob("*.csv")):
+        s3.upload_file(str(shard), bucket, f"raw/{shard.name}")
+    s3.upload_file(str(JOBS_DIR / "preprocess.py"), bucket, "code/preprocess.py")
+    name = unique("prep-s3")
+    req = processing_request(name, f"s3://{bucket}/raw/", tmp_path / "unused", instances=2,
+                             distribution="ShardedByS3Key")
+    req["ProcessingInputs"][1]["S3Input"]["S3Uri"] = f"s3://{bucket}/code/preprocess.py"
+    for out in req["ProcessingOutputConfig"]["Outputs"]:
+        out["S3Output"]["S3Uri"] = f"s3://{bucket}/{name}/{out['OutputName']}"
+    sagemaker.create_processing_job(**req)
+    d = wait_terminal(sagemaker, name)
+    assert d["ProcessingJobStatus"] == "Completed", (d, logs(training_server, name))
+
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"{name}/")["Contents"]
+    keys = sorted(o["Key"] for o in listed)
+    assert keys == sorted([f"{name}/test/algo-1.csv", f"{name}/test/algo-2.csv",
+                           f"{name}/train/algo-1-manifest.json", f"{name}/train/algo-2-manifest.json",
+                           f"{name}/train/algo-1.csv", f"{name}/train/algo-2.csv"])
+    dealt = []
+    for host in ("algo-1", "algo-2"):
+        obj = s3.get_object(Bucket=bucket, Key=f"{name}/train/{host}-manifest.json")
+        body = obj["Body"].read()
+        assert obj["ETag"] == '"' + __import__("hashlib").md5(body).hexdigest() + '"'
+        dealt += json.loads(body)["files"]
+    assert sorted(dealt) == sorted(p.name for p in raw_shards.glob("*.csv"))
+
+
+def test_output_to_a_missing_bucket_fails_the_job_clearly(training_server, sagemaker, raw_shards, tmp_path):
+    name = unique("prep-nobucket")
+    req = processing_request(name, file_uri(raw_shards), tmp_path / "unused")
+    missing = unique("no-such-bucket")
+    req["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] = f"s3://{missing}/train"
+    sagemaker.create_processing_job(**req)
+    d = wait_terminal(sagemaker, name)
+    assert d["ProcessingJobStatus"] == "Failed"
+    assert "train" in d["FailureReason"] and missing in d["FailureReason"], d["FailureReason"]
+    # No bucket was made on the fly.
+    with pytest.raises(ClientError) as info:
+        s3_client(training_server.url).head_bucket(Bucket=missing)
+    assert info.value.response["Error"]["Code"] in ("404", "NoSuchBucket")

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "jobs_test_util.h"
+#include "objects/local_bucket_store.h"
 #include "test_util.h"
 
 namespace loam::jobs {
@@ -18,7 +19,13 @@ using loam::testing::WriteFile;
 
 class DataLocationsTest : public ::testing::Test {
  protected:
-  DataLocationsTest() : root_(dir_.path() / "objects"), locations_(root_) {}
+  DataLocationsTest()
+      : root_(dir_.path() / "objects"),
+        store_(std::make_shared<objects::LocalBucketStore>(
+            objects::LocalBucketStoreOptions{.root = root_, .state_root = dir_.path() / "objects-meta"})),
+        locations_(store_, dir_.path() / "staging") {
+    fs::create_directories(root_ / "bucket");
+  }
 
   // Relative names of a listing, in order.
   std::vector<std::string> Relatives(const std::string& uri) {
@@ -32,40 +39,40 @@ class DataLocationsTest : public ::testing::Test {
 
   loam::testing::ScratchDir dir_;
   fs::path root_;
+  std::shared_ptr<objects::LocalBucketStore> store_;
   DataLocations locations_;
 };
 
-TEST_F(DataLocationsTest, S3UrisLiveUnderTheObjectRoot) {
-  EXPECT_EQ(*locations_.Resolve("s3://bucket/key"), root_ / "bucket" / "key");
-  EXPECT_EQ(*locations_.Resolve("s3://bucket/a/b/c.csv"), root_ / "bucket/a/b/c.csv");
-  EXPECT_EQ(*locations_.Resolve("s3://bucket"), root_ / "bucket");
-  EXPECT_EQ(*locations_.Resolve("s3://bucket/a//b"), root_ / "bucket/a/b");
-  EXPECT_EQ(locations_.Resolve("s3://bucket/dir/")->string(), (root_ / "bucket/dir/").string());
-  EXPECT_EQ(locations_.object_root(), root_);
+TEST_F(DataLocationsTest, S3UrisNameABucketAndAKey) {
+  auto loc = locations_.Parse("s3://bucket/a/b/c.csv");
+  ASSERT_TRUE(loc.ok());
+  EXPECT_TRUE(loc->s3);
+  EXPECT_EQ(loc->bucket, "bucket");
+  EXPECT_EQ(loc->key, "a/b/c.csv");
+  EXPECT_EQ(locations_.Parse("s3://bucket")->key, "");
+  EXPECT_EQ(locations_.Parse("s3://bucket/dir/")->key, "dir/");
 }
 
 TEST_F(DataLocationsTest, FileUrisAndAbsolutePaths) {
-  EXPECT_EQ(*locations_.Resolve("file:///data/train"), fs::path("/data/train"));
-  EXPECT_EQ(*locations_.Resolve("/data/train"), fs::path("/data/train"));
-  EXPECT_EQ(*locations_.Resolve("/data/x/../train"), fs::path("/data/train"));
-  EXPECT_EQ(*locations_.Resolve("file:///data/./x"), fs::path("/data/x"));
+  EXPECT_EQ(locations_.Parse("file:///data/train")->path, fs::path("/data/train"));
+  EXPECT_EQ(locations_.Parse("/data/train")->path, fs::path("/data/train"));
+  EXPECT_EQ(locations_.Parse("/data/x/../train")->path, fs::path("/data/train"));
+  EXPECT_EQ(locations_.Parse("file:///data/./x")->path, fs::path("/data/x"));
+  EXPECT_FALSE(locations_.Parse("/data/x")->s3);
 }
 
 TEST_F(DataLocationsTest, RejectsRelativePathsOtherSchemesAndEscapingKeys) {
   for (const char* uri : {"relative/path", "./x", "", "file://relative/x", "http://host/x", "https://host/x",
                           "gs://bucket/key", "hdfs:///x", "s3://", "s3:///key", "s3://bucket/../other/key",
-                          "s3://bucket/a/../../x", "s3://bucket/./x", "s3://bucket/a/.."}) {
-    EXPECT_EQ(locations_.Resolve(uri).status().code(), StatusCode::kInvalidArgument) << uri;
+                          "s3://bucket/a/../../x", "s3://bucket/./x", "s3://bucket/a/..", "s3://Bucket/x",
+                          "s3://b/x"}) {
+    EXPECT_EQ(locations_.Parse(uri).status().code(), StatusCode::kInvalidArgument) << uri;
   }
 }
 
 TEST_F(DataLocationsTest, BucketNamedDotDotDoesNotEscapeTheObjectRoot) {
-  // BUG: src/jobs/data_locations.cc DataLocations::Resolve() checks every key component for
-  // "." and ".." but not the bucket: "s3://../secret" resolves to <object_root>/../secret,
-  // outside the object store (e.g. Loam's own data directory next to it). Fix: reject a
-  // bucket of "." or ".." (better: validate S3 bucket-name syntax) with InvalidArgument.
-  EXPECT_EQ(locations_.Resolve("s3://../secret").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(locations_.Resolve("s3://../objects/../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(locations_.Parse("s3://../secret").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(locations_.Parse("s3://../objects/../../etc/passwd").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(DataLocationsTest, JoinAddsOneSlash) {
@@ -84,7 +91,8 @@ TEST_F(DataLocationsTest, DirectoryListsNestedFilesRelativeToIt) {
   EXPECT_EQ(Relatives("s3://bucket/data/train/"), expected);
   auto files = locations_.ListPrefix("s3://bucket/data/train");
   ASSERT_TRUE(files.ok());
-  EXPECT_EQ((*files)[1].source, root_ / "bucket/data/train/part/b.csv");
+  EXPECT_EQ((*files)[1].key, "data/train/part/b.csv");
+  EXPECT_EQ((*files)[1].size, 1u);
   // The same through a file:// URI and a plain path.
   EXPECT_EQ(Relatives("file://" + (root_ / "bucket/data/train").string()), expected);
   EXPECT_EQ(Relatives((root_ / "bucket/data/train").string()), expected);
@@ -96,7 +104,7 @@ TEST_F(DataLocationsTest, SingleFileIsItsBasename) {
   ASSERT_TRUE(files.ok()) << files.status().ToString();
   ASSERT_EQ(files->size(), 1u);
   EXPECT_EQ((*files)[0].relative, fs::path("train.csv"));
-  EXPECT_EQ((*files)[0].source, root_ / "bucket/data/train.csv");
+  EXPECT_EQ((*files)[0].key, "data/train.csv");
 }
 
 TEST_F(DataLocationsTest, PartialPrefixGivesKeysMinusThePrefix) {
@@ -107,11 +115,17 @@ TEST_F(DataLocationsTest, PartialPrefixGivesKeysMinusThePrefix) {
   WriteFile(root_ / "bucket/dir/other/tr.csv", "5");  // nor does a deeper key
   auto files = locations_.ListPrefix("s3://bucket/dir/tr");
   ASSERT_TRUE(files.ok()) << files.status().ToString();
-  std::map<std::string, fs::path> by_name;
-  for (const auto& f : *files) by_name[f.relative.string()] = f.source;
-  EXPECT_EQ(by_name, (std::map<std::string, fs::path>{{"ain.csv", root_ / "bucket/dir/train.csv"},
-                                                      {"ain/a.csv", root_ / "bucket/dir/train/a.csv"},
-                                                      {"ain/sub/b.csv", root_ / "bucket/dir/train/sub/b.csv"}}));
+  std::map<std::string, std::string> by_name;
+  for (const auto& f : *files) by_name[f.relative.string()] = f.key;
+  EXPECT_EQ(by_name, (std::map<std::string, std::string>{{"ain.csv", "dir/train.csv"},
+                                                         {"ain/a.csv", "dir/train/a.csv"},
+                                                         {"ain/sub/b.csv", "dir/train/sub/b.csv"}}));
+  // The same through the local file system.
+  auto local = locations_.ListPrefix((root_ / "bucket/dir/tr").string());
+  ASSERT_TRUE(local.ok());
+  std::vector<std::string> names;
+  for (const auto& f : *local) names.push_back(f.relative.string());
+  EXPECT_EQ(names, (std::vector<std::string>{"ain.csv", "ain/a.csv", "ain/sub/b.csv"}));
 }
 
 TEST_F(DataLocationsTest, SymlinkedFilesKeepTheirNamesInsideTheChannel) {
@@ -131,11 +145,12 @@ TEST_F(DataLocationsTest, SymlinkedFilesKeepTheirNamesInsideTheChannel) {
 TEST_F(DataLocationsTest, NothingThereIsNoDataFound) {
   fs::create_directories(root_ / "bucket/empty");
   for (const char* uri : {"s3://bucket/empty", "s3://bucket/missing", "s3://bucket/empty/x", "s3://nobucket/k"}) {
-    auto files = locations_.ListPrefix(uri);
+    EXPECT_TRUE(locations_.ListPrefix(uri)->empty()) << uri;
+    auto files = locations_.ListInputs(uri);
     EXPECT_EQ(files.status().code(), StatusCode::kInvalidArgument) << uri;
     EXPECT_NE(files.status().message().find("No data found"), std::string::npos) << files.status().message();
   }
-  EXPECT_EQ(locations_.ListPrefix("ftp://x/y").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(locations_.ListInputs("ftp://x/y").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(DataLocationsTest, PlaceFilesCopies) {
@@ -145,7 +160,7 @@ TEST_F(DataLocationsTest, PlaceFilesCopies) {
   ASSERT_TRUE(files.ok());
   fs::path dest = dir_.path() / "channel";
   WriteFile(dest / "a.csv", "stale");  // replaced
-  ASSERT_TRUE(PlaceFiles(*files, dest, /*link=*/false).ok());
+  ASSERT_TRUE(locations_.PlaceFiles(*files, dest, /*link=*/false).ok());
   EXPECT_EQ(FilesUnder(dest), (std::set<std::string>{"a.csv", "sub/b.csv"}));
   EXPECT_FALSE(fs::is_symlink(dest / "a.csv"));
   EXPECT_EQ(ReadFile(dest / "a.csv"), "A");
@@ -162,7 +177,9 @@ TEST_F(DataLocationsTest, PlaceFilesLinks) {
   ASSERT_TRUE(files.ok());
   fs::path dest = dir_.path() / "channel";
   WriteFile(dest / "a.csv", "stale");  // replaced by the link
-  ASSERT_TRUE(PlaceFiles(*files, dest, /*link=*/true).ok());
+  std::vector<fs::path> linked;
+  ASSERT_TRUE(locations_.PlaceFiles(*files, dest, /*link=*/true, &linked).ok());
+  EXPECT_EQ(linked.size(), 2u);
   ASSERT_TRUE(fs::is_symlink(dest / "a.csv"));
   ASSERT_TRUE(fs::is_symlink(dest / "sub/b.csv"));
   EXPECT_EQ(fs::read_symlink(dest / "sub/b.csv"), root_ / "bucket/d/sub/b.csv");
@@ -171,8 +188,59 @@ TEST_F(DataLocationsTest, PlaceFilesLinks) {
 }
 
 TEST_F(DataLocationsTest, PlaceFilesReportsAMissingSource) {
-  std::vector<DataLocations::InputFile> files = {{dir_.path() / "nope.csv", "nope.csv"}};
-  EXPECT_EQ(PlaceFiles(files, dir_.path() / "channel", false).code(), StatusCode::kInternal);
+  std::vector<DataLocations::InputFile> files = {{"nope.csv", 0, "", "", dir_.path() / "nope.csv"}};
+  EXPECT_EQ(locations_.PlaceFiles(files, dir_.path() / "channel", false).code(), StatusCode::kInternal);
+  std::vector<DataLocations::InputFile> gone = {{"gone.csv", 1, "bucket", "gone.csv", {}}};
+  EXPECT_EQ(locations_.PlaceFiles(gone, dir_.path() / "channel", false).code(), StatusCode::kInternal);
+}
+
+TEST_F(DataLocationsTest, PlaceFilesRefusesNamesLeavingTheDirectory) {
+  WriteFile(dir_.path() / "x.csv", "x");
+  std::vector<DataLocations::InputFile> files = {{"../x.csv", 1, "", "", dir_.path() / "x.csv"}};
+  EXPECT_EQ(locations_.PlaceFiles(files, dir_.path() / "channel", false).code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(dir_.path() / "channel/../x.csv.copy"));
+}
+
+TEST_F(DataLocationsTest, UploadsGoThroughTheStoreWithETags) {
+  WriteFile(dir_.path() / "job/model.tar.gz", "model");
+  ASSERT_TRUE(locations_.UploadFile(dir_.path() / "job/model.tar.gz", "s3://bucket/out/model.tar.gz").ok());
+  EXPECT_EQ(ReadFile(dir_.path() / "job/model.tar.gz"), "model");  // the job keeps its file
+  auto head = store_->HeadObject("bucket", "out/model.tar.gz");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->etag, "\"20f35e630daf44dbfa4c3f68f5399d8c\"");  // MD5, as S3 computes it
+  EXPECT_EQ(head->size, 5u);
+  EXPECT_EQ(ReadFile(root_ / "bucket/out/model.tar.gz"), "model");
+
+  // consume: the file moves.
+  WriteFile(dir_.path() / "job/out.tar.gz", "out");
+  ASSERT_TRUE(locations_.UploadFile(dir_.path() / "job/out.tar.gz", "s3://bucket/out/out.tar.gz", true).ok());
+  EXPECT_FALSE(fs::exists(dir_.path() / "job/out.tar.gz"));
+
+  // A tree: relative names joined to the prefix; links are not followed.
+  WriteFile(dir_.path() / "job/ckpt/step-1.pt", "1");
+  WriteFile(dir_.path() / "job/ckpt/sub/step-2.pt", "2");
+  WriteFile(dir_.path() / "private/secret.txt", "secret");
+  fs::create_symlink(dir_.path() / "private/secret.txt", dir_.path() / "job/ckpt/x");
+  ASSERT_TRUE(locations_.UploadTree(dir_.path() / "job/ckpt", "s3://bucket/ckpt/").ok());
+  EXPECT_EQ(Relatives("s3://bucket/ckpt/"), (std::vector<std::string>{"step-1.pt", "sub/step-2.pt"}));
+
+  // A missing bucket is an error, not a bucket made on the fly.
+  EXPECT_FALSE(locations_.UploadFile(dir_.path() / "job/model.tar.gz", "s3://nobucket/m").ok());
+  EXPECT_TRUE(fs::exists(dir_.path() / "job/model.tar.gz"));
+  EXPECT_TRUE(fs::is_empty(dir_.path() / "staging"));
+
+  // file:// destinations are plain copies.
+  ASSERT_TRUE(locations_.UploadFile(dir_.path() / "job/model.tar.gz", (dir_.path() / "local/m.tgz").string()).ok());
+  EXPECT_EQ(ReadFile(dir_.path() / "local/m.tgz"), "model");
+}
+
+TEST_F(DataLocationsTest, FetchFileCopiesOneObject) {
+  WriteFile(root_ / "bucket/code/sourcedir.tar.gz", "tgz");
+  ASSERT_TRUE(locations_.FetchFile("s3://bucket/code/sourcedir.tar.gz", dir_.path() / "got/a.tgz").ok());
+  EXPECT_EQ(ReadFile(dir_.path() / "got/a.tgz"), "tgz");
+  EXPECT_EQ(locations_.FetchFile("s3://bucket/code/none", dir_.path() / "got/b").code(), StatusCode::kNotFound);
+  EXPECT_EQ(locations_.FetchFile("s3://bucket/code", dir_.path() / "got/b").code(), StatusCode::kNotFound);
+  EXPECT_EQ(locations_.FetchFile("s3://nobucket/x", dir_.path() / "got/b").code(), StatusCode::kNotFound);
 }
 
 TEST_F(DataLocationsTest, CopyTreeCopiesContents) {

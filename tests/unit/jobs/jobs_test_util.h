@@ -5,9 +5,28 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <memory>
 #include <string>
 
+#include "jobs/data_locations.h"
+#include "objects/local_bucket_store.h"
+
 namespace loam::testing {
+
+// DataLocations over a LocalBucketStore whose objects are files under `object_root`, laid
+// out as the server lays out its data directory.
+class LocalDataLocations : public jobs::DataLocations {
+ public:
+  explicit LocalDataLocations(const std::filesystem::path& object_root)
+      : jobs::DataLocations(std::make_shared<objects::LocalBucketStore>(objects::LocalBucketStoreOptions{
+                                .root = object_root, .state_root = object_root.parent_path() / "objects-meta"}),
+                            object_root.parent_path() / "tmp" / "job-uploads"),
+        root_(object_root) {}
+  const std::filesystem::path& object_root() const { return root_; }
+
+ private:
+  std::filesystem::path root_;
+};
 
 inline void WriteFile(const std::filesystem::path& file, const std::string& content) {
   std::filesystem::create_directories(file.parent_path());

@@ -48,7 +48,7 @@ class ProcessingKindTest : public ::testing::Test {
   }
 
   loam::testing::ScratchDir dir_;
-  DataLocations locations_;
+  loam::testing::LocalDataLocations locations_;
   RuntimeRegistry runtimes_;
   WorkspaceContext ctx_;
   ProcessingKind kind_;

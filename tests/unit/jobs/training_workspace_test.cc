@@ -93,7 +93,7 @@ class TrainingWorkspaceTest : public ::testing::Test {
   fs::path job_dir() const { return dir_.path() / "jobs/wsjob"; }
 
   loam::testing::ScratchDir dir_;
-  DataLocations locations_;
+  loam::testing::LocalDataLocations locations_;
   RuntimeRegistry runtimes_;
   WorkspaceContext ctx_;
 };

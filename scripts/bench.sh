@@ -8,13 +8,18 @@
 #                                      rewrites only its section of docs/benchmarks.md
 #   scripts/bench.sh jobs              the job-start benchmark (bench/jobs/) at full size;
 #                                      rewrites only its section of docs/benchmarks.md
+#   scripts/bench.sh objects           the object-storage benchmark (bench/objects/) at full size;
+#                                      rewrites only its section of docs/benchmarks.md
 #   scripts/bench.sh tracking ARGS...  loam_bench_tracking flags (--quick, --runs, --batches,
 #                                      --points, --only search, ...); prints only
 #   scripts/bench.sh jobs ARGS...      bench/jobs/bench_jobs.py flags (--quick, --runs, --queued,
 #                                      --sandbox none, ...); prints only
+#   scripts/bench.sh objects ARGS...   bench/objects/bench_objects.py flags (--quick, --small-reps,
+#                                      --large-reps, --large-mib, ...); prints only
 #   scripts/bench.sh ARGS...           any other flags: as `scripts/bench.sh tracking ARGS...`
-# Results of every run are also left in build/bench-data/results.md (tracking) and
-# build/bench-data/jobs-results.md (jobs). LOAM_BENCH_KEEP_DATA=1 keeps the scratch data dirs.
+# Results of every run are also left in build/bench-data/results.md (tracking),
+# build/bench-data/jobs-results.md (jobs) and build/bench-data/objects-results.md (objects).
+# LOAM_BENCH_KEEP_DATA=1 keeps the scratch data dirs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -24,18 +29,20 @@ DOC="$ROOT/docs/benchmarks.md"
 PY="$ROOT/.venv/bin/python"
 
 # What to run, with which arguments, and whether to publish.
-RUN_TRACKING=0 RUN_JOBS=0 PUBLISH=0
-TRACKING_ARGS=() JOBS_ARGS=()
+RUN_TRACKING=0 RUN_JOBS=0 RUN_OBJECTS=0 PUBLISH=0
+TRACKING_ARGS=() JOBS_ARGS=() OBJECTS_ARGS=()
 case "${1:-}" in
   "")
-    RUN_TRACKING=1 RUN_JOBS=1 PUBLISH=1 ;;
+    RUN_TRACKING=1 RUN_JOBS=1 RUN_OBJECTS=1 PUBLISH=1 ;;
   tracking)
     shift; RUN_TRACKING=1; TRACKING_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
   jobs)
     shift; RUN_JOBS=1; JOBS_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
+  objects)
+    shift; RUN_OBJECTS=1; OBJECTS_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
   *)
     if (($# == 1)) && [[ "$1" == "--quick" ]]; then
-      RUN_TRACKING=1 RUN_JOBS=1 TRACKING_ARGS=(--quick) JOBS_ARGS=(--quick)
+      RUN_TRACKING=1 RUN_JOBS=1 RUN_OBJECTS=1 TRACKING_ARGS=(--quick) JOBS_ARGS=(--quick) OBJECTS_ARGS=(--quick)
     else
       RUN_TRACKING=1 TRACKING_ARGS=("$@")  # custom sizes: never overwrite the published figures
     fi ;;
@@ -47,8 +54,8 @@ fi
 TARGETS=(loam)
 ((RUN_TRACKING)) && TARGETS+=(loam_bench_tracking)
 cmake --build "$BUILD" --target "${TARGETS[@]}"
-if ((RUN_JOBS)) && ! "$PY" -c "import boto3" 2>/dev/null; then
-  echo "the jobs benchmark needs the project virtualenv with boto3 (.venv): run scripts/setup.sh" >&2
+if ((RUN_JOBS || RUN_OBJECTS)) && ! "$PY" -c "import boto3" 2>/dev/null; then
+  echo "the jobs and objects benchmarks need the project virtualenv with boto3 (.venv): run scripts/setup.sh" >&2
   exit 1
 fi
 mkdir -p "$SCRATCH"
@@ -77,10 +84,20 @@ if ((RUN_JOBS)); then
   JOBS_LOAD_AFTER=$(load)
 fi
 
+if ((RUN_OBJECTS)); then
+  OBJECTS_RESULTS="$SCRATCH/objects-results.md"
+  KEEP=()
+  [[ -n "${LOAM_BENCH_KEEP_DATA:-}" ]] && KEEP=(--keep-data)
+  OBJECTS_LOAD_BEFORE=$(load)
+  "$PY" bench/objects/bench_objects.py --loam "$BUILD/loam" --scratch "$SCRATCH/objects" \
+    --markdown-out "$OBJECTS_RESULTS" ${KEEP[@]+"${KEEP[@]}"} ${OBJECTS_ARGS[@]+"${OBJECTS_ARGS[@]}"}
+  OBJECTS_LOAD_AFTER=$(load)
+fi
+
 if ((PUBLISH == 0)); then
   echo
   echo "(not written to docs/benchmarks.md: only full runs are published — scripts/bench.sh, or"
-  echo " scripts/bench.sh tracking|jobs without further arguments)"
+  echo " scripts/bench.sh tracking|jobs|objects without further arguments)"
   exit 0
 fi
 
@@ -202,6 +219,50 @@ TEXT
   demote "$JOBS_RESULTS"
 }
 
+objects_section() {
+  local fs_type
+  fs_type=$(df --output=fstype "$SCRATCH" 2>/dev/null | tail -1 || echo unknown)
+  cat <<'TEXT'
+## 3. Object storage: S3 PUT and GET against the local disk
+
+How fast objects move through Loam's S3 API compared with copying the same bytes on the same disk.
+The benchmark (`bench/objects/bench_objects.py`, `scripts/bench.sh objects`) starts the real
+`loam server` (`--port 0`, a fresh data directory) and drives its path-style S3 API with the real
+boto3 `s3` client over plain HTTP (dummy credentials), both ways users move files: the transfer
+manager's `upload_file` / `download_file` with boto3's default `TransferConfig` (multipart above
+8 MiB: 8 MiB parts on 10 threads) and a single streamed `put_object` / `get_object`. Raw HTTP
+requests (no SDK, no client-side hashing) separate what the server costs from what the client does.
+
+The floor is measured in the same run, interleaved object by object with Loam's paths: the same
+bytes copied on the same file system (`shutil.copyfile`, an in-kernel copy, to a temporary file
+renamed into place, the way Loam stores an object), and, for reference, through a 1 MiB user-space
+buffer. PUT copies the source file; GET copies the stored file to the destination. Nothing is
+fsynced, by Loam or the floor: Loam renames a finished object into place without fsync.
+
+1. **256 MiB objects**, up to 5 repetitions, as many as fit in 90 s (at least 2): each repetition
+   runs every PUT path, then every GET path (of the object `put_object` stored); what a path wrote
+   is deleted once checked, so little dirty page cache builds up. Goal: Loam's PUT and GET reach
+   at least 70% of the floor's MiB/s (medians), with the server's and the client's CPU per call.
+2. **Where the time goes** for 256 MiB: raw HTTP PUTs free of client-side hashing, without and
+   (first repetition only) with the SHA-256 and CRC32 headers boto3 sends, and the hashing passes
+   of client and server timed alone with the same libraries (OpenSSL, zlib).
+3. **1 MiB objects**, 200 of each path, one call at a time: objects/s, MiB/s, p50 and p90 latency.
+4. **Server memory**: peak RSS (VmHWM, reset per phase through `/proc/<pid>/clear_refs`) and RSS
+   sampled every 20 ms while large objects stream through. Goal: bounded, independent of object
+   size (peak less than 64 MiB above the idle server's RSS).
+
+Every PUT's ETag is checked against the source's MD5 and every download's size and (in full or in
+sampled windows) bytes against the source, outside the timed regions. Client, server and floor
+share the machine below.
+
+### Latest results (objects)
+
+TEXT
+  machine_table "$OBJECTS_LOAD_BEFORE" "$OBJECTS_LOAD_AFTER" "| File system | $fs_type (server data, sources, floor and downloads all on it); no fsync |"
+  echo
+  demote "$OBJECTS_RESULTS"
+}
+
 # existing_section NAME: the lines between NAME's markers in the current doc, if any.
 existing_section() {
   [[ -f "$DOC" ]] || return 0
@@ -231,20 +292,24 @@ section() {
 # Benchmarks
 
 Generated by `scripts/bench.sh` (do not edit by hand; re-run it). `scripts/bench.sh` runs every
-benchmark at full size and rewrites this file; `scripts/bench.sh tracking` or
-`scripts/bench.sh jobs` runs one of them and rewrites only its section. `--quick` is a smoke
+benchmark at full size and rewrites this file; `scripts/bench.sh tracking`, `scripts/bench.sh jobs`
+or `scripts/bench.sh objects` runs one of them and rewrites only its section. `--quick` is a smoke
 run with tiny sizes that prints its results without touching this file; so does any run with
 other arguments (`scripts/bench.sh tracking --runs N --only search ...`,
-`scripts/bench.sh jobs --runs N --queued N --sandbox none ...`). Each section records the date,
-commit and machine of its own run.
+`scripts/bench.sh jobs --runs N --queued N --sandbox none ...`,
+`scripts/bench.sh objects --large-reps N ...`). Each section records the date, commit and machine
+of its own run.
 
 1. [Tracking: ingest, search, history](#1-tracking-ingest-search-history)
 2. [Training jobs: start overhead](#2-training-jobs-start-overhead)
+3. [Object storage: S3 PUT and GET against the local disk](#3-object-storage-s3-put-and-get-against-the-local-disk)
 
 INTRO
   section tracking "$RUN_TRACKING" tracking_section
   echo
   section jobs "$RUN_JOBS" jobs_section
+  echo
+  section objects "$RUN_OBJECTS" objects_section
 } >"$DOC.tmp"
 mv "$DOC.tmp" "$DOC"
 echo

@@ -44,7 +44,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -53,11 +52,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "common"))
+
+from loam_bench import (CLK_TCK, REGION, BenchError, OtherLoad, Server, boto_client, fresh_dir,  # noqa: E402
+                        goals_section, md_head, pct, write_report)
 
 import boto3  # noqa: E402
 import botocore  # noqa: E402
-from botocore.config import Config  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CODE_DIR = HERE / "code"
@@ -65,32 +66,16 @@ PROGRAM = "noop.py"
 MARKER = "loam-bench-first-line"
 # The no-op's first statement, verbatim: the floor runs exactly this.
 FIRST_LINE_CODE = (CODE_DIR / PROGRAM).read_text().splitlines()[0].split("  #")[0]
-REGION = "us-east-1"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 ROLE_ARN = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-20240101T000000"
 TERMINAL = ("Completed", "Failed", "Stopped")
 PHASES = ("Starting", "Downloading", "Training", "Uploading", "Completed")
 GOAL_MS = 100.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 # ---------------------------------------------------------------------------
-# Statistics and formatting
+# Formatting
 # ---------------------------------------------------------------------------
-
-
-def pct(values, q):
-    """Linear-interpolated percentile (q in [0, 100]), as numpy's default."""
-    v = sorted(values)
-    if not v:
-        return float("nan")
-    k = (len(v) - 1) * q / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
 def ms(x):
@@ -102,76 +87,8 @@ def count(n):
 
 
 # ---------------------------------------------------------------------------
-# The server
+# The server's clients
 # ---------------------------------------------------------------------------
-
-
-class Server:
-    """``loam server --port 0`` on a fresh data dir; the bound port is read from its log."""
-
-    def __init__(self, binary, data_dir: Path, python, sandbox):
-        self.data_dir = data_dir
-        shutil.rmtree(data_dir, ignore_errors=True)
-        data_dir.mkdir(parents=True)
-        self.log_path = data_dir.parent / f"{data_dir.name}.server.log"
-        args = [binary, "server", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", "0",
-                "--python", python, "--sandbox", sandbox, "--log-level", "info"]
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
-        self.port = None
-        self.executor = {}
-        deadline = time.monotonic() + 30
-        while self.port is None:
-            if self.proc.poll() is not None:
-                raise BenchError(f"loam server exited with {self.proc.returncode}:\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise BenchError(f"loam server did not report its port within 30 s:\n{self.log_tail()}")
-            for event in self.events():
-                if event.get("event") == "jobs.executor":
-                    self.executor = event
-                if event.get("event") == "server.listening":
-                    self.port = int(event["port"])
-            time.sleep(0.02)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def events(self):
-        out = []
-        with open(self.log_path, "rb") as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass
-        return out
-
-    def log_tail(self, n=4000):
-        return self.log_path.read_bytes()[-n:].decode("utf-8", "replace")
-
-    def cpu_ticks(self):
-        """(own user+system, reaped children's user+system) in clock ticks."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2:].split()
-        # fields[0] is field 3 (state); utime is field 14.
-        own = int(fields[11]) + int(fields[12])
-        children = int(fields[13]) + int(fields[14])
-        return own, children
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        if self.proc.returncode not in (0, -signal.SIGTERM):
-            raise BenchError(f"loam server exited with {self.proc.returncode}:\n{self.log_tail()}")
 
 
 class RawClient:
@@ -207,10 +124,8 @@ class RawClient:
         return self.get(f"/loam/v1/training-jobs/{name}/logs?host=algo-1")
 
 
-def boto_client(url):
-    return boto3.session.Session().client(
-        "sagemaker", endpoint_url=url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=60))
+def sagemaker_client(url):
+    return boto_client("sagemaker", url, read_timeout=60)
 
 
 # ---------------------------------------------------------------------------
@@ -335,21 +250,6 @@ def bwrap_floor_argv(bwrap, python, hidden_dir: Path, ml_root: Path):
             "--chdir", "/opt/ml", "--"] + floor_argv(python)
 
 
-def machine_busy_s():
-    """CPU seconds all CPUs spent busy since boot (/proc/stat), to tell other load apart."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK
-
-
-def own_cpu_s():
-    """This process's CPU seconds plus its reaped children's (the servers, and through them
-    the supervisors, sandboxes and interpreters of the jobs; the floor runs)."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
-
-
 def children_cpu_s():
     t = os.times()
     return t.children_user + t.children_system
@@ -421,14 +321,19 @@ def log_phase_table(samples):
 # ---------------------------------------------------------------------------
 
 
+def executor(server: Server):
+    """The job executor the server reported at start-up (its 'jobs.executor' log line)."""
+    return server.startup.get("jobs.executor", {})
+
+
 def bench_mode(args, mode, jobs: JobFactory, scratch: Path):
     """Single-job samples and the queued batch for one --sandbox mode."""
     data_dir = scratch / f"data-{mode}"
-    server = Server(args.loam, data_dir, args.python, mode)
-    result = {"mode": mode, "sandbox": server.executor.get("sandbox", "?"),
-              "job_cpus": server.executor.get("cpus", "?")}
+    server = Server(args.loam, data_dir, ["--python", args.python, "--sandbox", mode])
+    result = {"mode": mode, "sandbox": executor(server).get("sandbox", "?"),
+              "job_cpus": executor(server).get("cpus", "?")}
     try:
-        boto = boto_client(server.url)
+        boto = sagemaker_client(server.url)
         raw = RawClient(server.port)
         poll_s = args.poll_ms / 1000.0
         use_bwrap = result["sandbox"] == "bubblewrap"
@@ -472,7 +377,7 @@ def bench_queued(args, server: Server, boto, raw, jobs: JobFactory, floor):
     n = args.queued
     if n <= 0:
         return None
-    slots = int(server.executor.get("cpus") or os.cpu_count() or 1)
+    slots = int(executor(server).get("cpus") or os.cpu_count() or 1)
     base = f"loam-bench-queued-{uuid.uuid4().hex[:6]}"
     requests = [jobs.request(jobs.name(base)) for _ in range(n)]
     names = [r["TrainingJobName"] for r in requests]
@@ -569,24 +474,13 @@ def markdown(args, results, wall_s, other_cpu_s):
                       r["overhead_first"]))
         goals.append((f"CreateTrainingJob → Completed seen by the client, above the floor's exit (p50), "
                       f"{mode_label(r)}", r["overhead_done"]))
-    w("### Goals")
-    w("")
-    w("| Goal | Target | Measured | Met |")
-    w("| --- | --- | --- | --- |")
-    for label, value in goals:
-        w(f"| {label} | < {GOAL_MS:.0f} ms | {ms(value)} ms | {'yes' if value < GOAL_MS else '**no**'} |")
-    w("")
+    out += goals_section((label, f"< {GOAL_MS:.0f} ms", f"{ms(value)} ms", "yes" if value < GOAL_MS else "**no**")
+                         for label, value in goals)
 
     # 1. single jobs
     w(f"### 1. One no-op job at a time ({args.runs} jobs per mode, each right after one floor run)")
     w("")
-    head = "| Measure (ms from t0) |"
-    sep = "| --- |"
-    for r in results:
-        head += f" {mode_label(r)} p50 | p90 |"
-        sep += " --- | --- |"
-    w(head)
-    w(sep)
+    out += md_head("Measure (ms from t0)", *(c for r in results for c in (f"{mode_label(r)} p50", "p90")))
 
     def row(label, key_fn, bold=False):
         line = f"| {'**' + label + '**' if bold else label} |"
@@ -633,13 +527,9 @@ def markdown(args, results, wall_s, other_cpu_s):
     # 2. phases
     w("### 2. Where the time goes (per phase, ms; the means add up to the mean time to Completed seen)")
     w("")
-    head = "| Phase |"
-    sep = "| --- |"
-    for r in results:
-        head += f" {mode_label(r)} mean | p50 | p90 |"
-        sep += " --- | --- | --- |"
-    w(head + " What happens |")
-    w(sep + " --- |")
+    phase_head = md_head("Phase", *(c for r in results for c in (f"{mode_label(r)} mean", "p50", "p90")),
+                         "What happens")
+    out += phase_head
     tables = [phase_table(r["loams"]) for r in results]
     for i, (label, _, _, _, what) in enumerate(tables[0]):
         line = f"| {label} |"
@@ -657,8 +547,7 @@ def markdown(args, results, wall_s, other_cpu_s):
         w("Finer cuts inside those phases, from the server's own log lines (microsecond stamps) against the "
           "transitions' (millisecond) stamps:")
         w("")
-        w(head + " What happens |")
-        w(sep + " --- |")
+        out += phase_head
         for i, (label, _, _, _, what) in enumerate(log_tables[0]):
             line = f"| {label} |"
             for t in log_tables:
@@ -743,11 +632,10 @@ def main():
         ap.error("--runs must be at least 1")
 
     scratch = Path(args.scratch).resolve()
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir(parents=True)
+    fresh_dir(scratch)
     jobs = JobFactory(scratch)
     start = time.time()
-    busy0, own0 = machine_busy_s(), own_cpu_s()
+    other_load = OtherLoad()
     results = []
     try:
         for mode in modes:
@@ -755,12 +643,8 @@ def main():
     except (BenchError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
         print(f"benchmark failed: {e}", file=sys.stderr)
         return 1
-    other = max(0.0, (machine_busy_s() - busy0) - (own_cpu_s() - own0))
-    md = markdown(args, results, time.time() - start, other)
-    print()
-    print(md, end="")
-    if args.markdown_out:
-        Path(args.markdown_out).write_text(md)
+    md = markdown(args, results, time.time() - start, other_load.cpu_s())
+    write_report(md, args.markdown_out)
     if not args.keep_data:
         shutil.rmtree(scratch / "output", ignore_errors=True)
     return 0

@@ -8,8 +8,8 @@ namespace loam::http {
 
 void Router::Add(Route route) { routes_.push_back(std::make_unique<Route>(std::move(route))); }
 
-RouteMatch Router::Match(std::string_view method, std::string_view path,
-                         std::string_view amz_target) const {
+RouteMatch Router::Match(std::string_view method, std::string_view path, std::string_view amz_target,
+                         std::string_view content_type) const {
   auto method_ok = [&](const Route& r) {
     return std::find(r.methods.begin(), r.methods.end(), method) != r.methods.end();
   };
@@ -22,8 +22,17 @@ RouteMatch Router::Match(std::string_view method, std::string_view path,
       }
     }
   }
+  if (amz_target.empty() && !content_type.empty()) {
+    for (const auto& r : routes_) {
+      if (!r->content_type_prefix.empty() && !r->prefix && r->path == path && method_ok(*r) &&
+          content_type.size() >= r->content_type_prefix.size() &&
+          EqualsIgnoreCase(content_type.substr(0, r->content_type_prefix.size()), r->content_type_prefix)) {
+        return {r.get(), false};
+      }
+    }
+  }
   for (const auto& r : routes_) {
-    if (!r->prefix && r->amz_target_prefix.empty() && r->path == path) {
+    if (!r->prefix && r->amz_target_prefix.empty() && r->content_type_prefix.empty() && r->path == path) {
       if (method_ok(*r)) return {r.get(), false};
       if (!mismatch.route) mismatch = {r.get(), true};
     }

@@ -1,5 +1,6 @@
 // Routes requests by method and path (exact or prefix) or, for AWS JSON protocols, by the
-// X-Amz-Target header, so every protocol shares one port.
+// X-Amz-Target header, or, for the AWS Query protocol, by a form-encoded Content-Type on an
+// exact path, so every protocol shares one port.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +30,9 @@ struct Route {
   std::string path;               // exact path, or prefix when `prefix` is true
   bool prefix = false;
   std::string amz_target_prefix;  // non-empty: matches POST / with X-Amz-Target starting with it
+  // Non-empty: matches only requests on the exact `path` whose Content-Type starts with it
+  // (case-insensitively) and that carry no X-Amz-Target, ahead of the routes by path alone.
+  std::string content_type_prefix;
   BodyMode body_mode = BodyMode::kBuffered;
   size_t max_body_bytes = 16 * 1024 * 1024;
   Handler handler;
@@ -43,11 +47,12 @@ struct RouteMatch {
 class Router {
  public:
   void Add(Route route);
-  // Exact paths win over prefixes; the longest prefix wins among prefixes. When a path
-  // matches but no route for it takes the method, the first route registered for it answers
-  // (405, in its protocol's error shape).
-  RouteMatch Match(std::string_view method, std::string_view path,
-                   std::string_view amz_target) const;
+  // X-Amz-Target routes first, then Content-Type routes, then exact paths, then prefixes (the
+  // longest wins). When a path matches but no route for it takes the method, the first route
+  // registered for it answers (405, in its protocol's error shape); a Content-Type route only
+  // ever matches with its method.
+  RouteMatch Match(std::string_view method, std::string_view path, std::string_view amz_target,
+                   std::string_view content_type = {}) const;
 
  private:
   std::vector<std::unique_ptr<Route>> routes_;

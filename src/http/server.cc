@@ -295,7 +295,7 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
   bool keep_alive = hreq.keep_alive();
   auto amz_target = req.Header("x-amz-target").value_or("");
 
-  RouteMatch match = router->Match(req.method, req.path, amz_target);
+  RouteMatch match = router->Match(req.method, req.path, amz_target, req.Header("content-type").value_or(""));
   const Route* route = match.route;
   ErrorFormatter errors = route && route->errors ? route->errors : ErrorFormatter(DefaultError);
   std::string route_name = route ? route->name : "unmatched";

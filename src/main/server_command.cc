@@ -14,6 +14,8 @@
 #include "api/sagemaker/sagemaker_routes.h"
 #include "api/ops/ops.h"
 #include "api/s3/s3_routes.h"
+#include "api/sts/sts_routes.h"
+#include "common/account.h"
 #include "common/log.h"
 #include "main/job_services.h"
 #include "store/sqlite/sqlite_job_store.h"
@@ -86,6 +88,7 @@ int RunServer(const ServerFlags& flags) {
   std::shared_ptr<objects::BucketStore> bucket_store = std::make_shared<objects::LocalBucketStore>(
       objects::LocalBucketStoreOptions{.root = data_dir / "objects", .state_root = data_dir / "objects-meta"});
   api::s3::AddRoutes(*router, bucket_store);
+  api::sts::AddRoutes(*router, {.account = std::string(kAccountId)});
 
   http::ServerOptions options;
   options.host = flags.host;

@@ -49,5 +49,41 @@ TEST(Router, RoutesByAmzTarget) {
   EXPECT_EQ(r.Match("POST", "/", "Other.Op").route, nullptr);
 }
 
+TEST(Router, RoutesFormEncodedPostsByContentTypeAheadOfPathRoutes) {
+  Router r;
+  r.Add(Make("s3.post", {"POST"}, "/", true));
+  r.Add(Make("s3.read", {"GET"}, "/", true));
+  r.Add(Make("sagemaker", {"POST"}, "", false, "SageMaker."));
+  Route query = Make("sts", {"POST"}, "/");
+  query.content_type_prefix = "application/x-www-form-urlencoded";
+  r.Add(std::move(query));
+  EXPECT_EQ(r.Match("POST", "/", "", "application/x-www-form-urlencoded; charset=utf-8").route->name, "sts");
+  EXPECT_EQ(r.Match("POST", "/", "", "Application/X-WWW-Form-Urlencoded").route->name, "sts");
+  // Another content type, no content type, another path or method: the routes by path answer.
+  EXPECT_EQ(r.Match("POST", "/", "", "application/xml").route->name, "s3.post");
+  EXPECT_EQ(r.Match("POST", "/", "").route->name, "s3.post");
+  EXPECT_EQ(r.Match("POST", "/bucket", "", "application/x-www-form-urlencoded").route->name, "s3.post");
+  EXPECT_EQ(r.Match("GET", "/", "", "application/x-www-form-urlencoded").route->name, "s3.read");
+  // A shorter Content-Type than the prefix never matches.
+  EXPECT_EQ(r.Match("POST", "/", "", "application/x-www").route->name, "s3.post");
+  // X-Amz-Target wins over the Content-Type.
+  EXPECT_EQ(r.Match("POST", "/", "SageMaker.ListTrainingJobs", "application/x-www-form-urlencoded").route->name,
+            "sagemaker");
+}
+
+TEST(Router, ContentTypeRouteNeverAnswersForOtherMethodsOnItsPath) {
+  Router r;
+  Route query = Make("sts", {"POST"}, "/");
+  query.content_type_prefix = "application/x-www-form-urlencoded";
+  r.Add(std::move(query));
+  r.Add(Make("health", {"GET"}, "/health"));
+  EXPECT_EQ(r.Match("GET", "/", "", "application/x-www-form-urlencoded").route, nullptr);
+  EXPECT_EQ(r.Match("POST", "/", "", "text/plain").route, nullptr);
+  auto m = r.Match("POST", "/health", "", "application/x-www-form-urlencoded");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->name, "health");
+  EXPECT_TRUE(m.method_not_allowed);
+}
+
 }  // namespace
 }  // namespace loam::http

@@ -6,6 +6,7 @@
 
 #include "api/s3/s3_common.h"
 #include "api/s3/s3_errors.h"
+#include "common/account.h"
 #include "common/strings.h"
 
 namespace loam::api::s3 {
@@ -29,6 +30,15 @@ constexpr std::array<std::string_view, 30> kUnsupportedSubresources = {
 Status NotAllowed(std::string_view method) {
   return S3Error(StatusCode::kInvalidArgument, kMethodNotAllowed,
                  fmt::format("The specified method is not allowed against this resource: {}", method));
+}
+
+// Every bucket is the account's: a request that expects another owner for its bucket (or, for a
+// copy, its source's) is refused as S3 refuses it, with no hint whether the bucket exists.
+bool ExpectsAnotherOwner(const S3Request& r) {
+  for (std::string_view name : {"x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner"}) {
+    if (auto owner = r.Header(name); owner && Trim(*owner) != kAccountId) return true;
+  }
+  return false;
 }
 
 http::Response ServiceOperation(S3Request& r) {
@@ -115,6 +125,8 @@ http::Response HandleS3Request(objects::BucketStore& store, http::Request& reque
                              fmt::format("Loam's S3 API does not implement the '?{}' sub-resource yet.", unsupported)));
     } else if (r.bucket.empty()) {
       res = ServiceOperation(r);
+    } else if (ExpectsAnotherOwner(r)) {
+      res = Error(r, S3Error(StatusCode::kInvalidArgument, "AccessDenied", "Access Denied"));
     } else if (r.key.empty()) {
       res = BucketOperation(r);
     } else {

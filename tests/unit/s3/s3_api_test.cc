@@ -322,6 +322,27 @@ TEST_F(S3ApiTest, UnsupportedAndMisdirectedRequests) {
   EXPECT_NE(Call("GET", "/bkt?versioning").body.find("<VersioningConfiguration"), std::string::npos);
 }
 
+TEST_F(S3ApiTest, ExpectedBucketOwnerMustBeTheAccount) {
+  ASSERT_EQ(Call("PUT", "/bkt").status, 200);
+  ASSERT_EQ(Call("PUT", "/bkt/k", "v").status, 200);
+  // The SageMaker SDK's default_bucket() probes with the account STS named.
+  EXPECT_EQ(Call("HEAD", "/bkt", "", {{"x-amz-expected-bucket-owner", "000000000000"}}).status, 200);
+  EXPECT_EQ(Body(Call("GET", "/bkt/k", "", {{"x-amz-expected-bucket-owner", "000000000000"}})), "v");
+  auto head = Call("HEAD", "/bkt", "", {{"x-amz-expected-bucket-owner", "111122223333"}});
+  EXPECT_EQ(head.status, 403);
+  EXPECT_TRUE(head.body.empty());
+  auto get = Call("GET", "/bkt/k", "", {{"x-amz-expected-bucket-owner", "111122223333"}});
+  EXPECT_EQ(get.status, 403);
+  EXPECT_EQ(ErrorCode(get), "AccessDenied");
+  // A missing bucket answers the same: no hint that it does not exist.
+  EXPECT_EQ(ErrorCode(Call("GET", "/nope/k", "", {{"x-amz-expected-bucket-owner", "111122223333"}})), "AccessDenied");
+  EXPECT_EQ(ErrorCode(Call("PUT", "/bkt/copy", "", {{"x-amz-copy-source", "bkt/k"},
+                                                    {"x-amz-source-expected-bucket-owner", "111122223333"}})),
+            "AccessDenied");
+  EXPECT_EQ(Call("PUT", "/bkt/copy", "", {{"x-amz-copy-source", "bkt/k"},
+                                          {"x-amz-source-expected-bucket-owner", "000000000000"}}).status, 200);
+}
+
 TEST(S3Routes, ClaimOnlyWhatNoOtherRouteClaims) {
   http::Router router;
   auto ok = [](http::Request&) { return http::Response::Json(200, "{}"); };

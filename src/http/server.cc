@@ -39,7 +39,10 @@ struct Connection {
 };
 
 Response DefaultError(const Status& status) {
-  unsigned code = status.code() == StatusCode::kNotFound ? 404 : status.code() == StatusCode::kInternal ? 500 : 400;
+  unsigned code = status.code() == StatusCode::kNotFound      ? 404
+                  : status.code() == StatusCode::kInternal    ? 500
+                  : status.code() == StatusCode::kUnavailable ? 503
+                                                              : 400;
   nlohmann::json j = {{"error", StatusCodeName(status.code())}, {"message", status.message()}};
   return Response::Json(code, j.dump());
 }

@@ -3,12 +3,14 @@
 #include <array>
 #include <utility>
 
-#include "api/s3/xml.h"
 #include "common/base64.h"
 #include "common/ids.h"
 #include "common/strings.h"
+#include "objects/xml.h"
 
 namespace loam::api::s3 {
+
+using objects::XmlWriter;
 
 namespace {
 

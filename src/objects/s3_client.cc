@@ -379,8 +379,8 @@ S3Client::Attempt S3Client::SendOnce(const S3Call& call, const std::string& url)
   std::string payload_hash = call.body_file ? std::string(kUnsignedPayload) : Sha256Hex(call.body);
   listed = listed && headers.Add("x-amz-content-sha256: " + payload_hash);
   if (!options_.session_token.empty()) listed = listed && headers.Add("x-amz-security-token: " + options_.session_token);
-  // Bodies go at once: S3 reads them whole, and a refused request is answered all the same.
-  listed = listed && headers.Add("Expect:");
+  // No "Expect:" to turn off libcurl's 100-continue: libcurl would sign that header without
+  // sending it, and the store would compute another signature.
   CURL* handle = pool_->Take();
   if (!listed || handle == nullptr) {
     if (handle != nullptr) pool_->Give(handle);

@@ -18,6 +18,7 @@ enum class StatusCode {
   kResourceExhausted, // a limit was hit (payload, batch size)
   kUnimplemented,
   kInternal,          // a bug or an environment failure (disk, database)
+  kUnavailable,       // a service Loam depends on cannot be reached now (retrying later may work)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -45,6 +46,7 @@ inline Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPre
 inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
 inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 
 // A value or the Status explaining why there is none.
 template <typename T>

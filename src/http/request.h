@@ -40,6 +40,11 @@ struct Response {
   std::optional<std::filesystem::path> file;
   uint64_t file_offset = 0;
   std::optional<uint64_t> file_length;
+  // The file is this response's own copy (a remote object store's download): the server
+  // deletes it once the response is written, or abandoned.
+  bool file_is_temporary = false;
+  // For an answer to HEAD with neither body nor file: the Content-Length its GET would carry.
+  std::optional<uint64_t> head_content_length;
 
   static Response Json(unsigned status, std::string body);
   static Response Text(unsigned status, std::string body, std::string content_type = "text/plain; charset=utf-8");

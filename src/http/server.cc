@@ -39,7 +39,10 @@ struct Connection {
 };
 
 Response DefaultError(const Status& status) {
-  unsigned code = status.code() == StatusCode::kNotFound ? 404 : status.code() == StatusCode::kInternal ? 500 : 400;
+  unsigned code = status.code() == StatusCode::kNotFound      ? 404
+                  : status.code() == StatusCode::kInternal    ? 500
+                  : status.code() == StatusCode::kUnavailable ? 503
+                                                              : 400;
   nlohmann::json j = {{"error", StatusCodeName(status.code())}, {"message", status.message()}};
   return Response::Json(code, j.dump());
 }
@@ -90,6 +93,23 @@ struct FileRangeBody {
     uint64_t remain_ = 0;
     std::unique_ptr<char[]> buf_;
   };
+};
+
+// Removes a response's temporary file when the request is done with it, however it ends.
+class TemporaryFileGuard {
+ public:
+  explicit TemporaryFileGuard(const Response& res) {
+    if (res.file && res.file_is_temporary) path_ = *res.file;
+  }
+  ~TemporaryFileGuard() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove(path_, ec);
+  }
+  TemporaryFileGuard(const TemporaryFileGuard&) = delete;
+  TemporaryFileGuard& operator=(const TemporaryFileGuard&) = delete;
+
+ private:
+  std::filesystem::path path_;
 };
 
 template <class Fields>
@@ -390,6 +410,7 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
   // latency is the time to a ready response (sending a large file body is not included).
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   metrics->Record(route_name, req.method, status, seconds);
+  TemporaryFileGuard temporary_file(res);
   co_await Write(conn, std::move(res), version, keep_alive, req.method == "HEAD", ec);
   log::Debug("http.request", {{"method", req.method}, {"path", req.raw_path}, {"route", route_name},
                               {"status", status}, {"ms", seconds * 1000}});
@@ -451,7 +472,7 @@ awaitable<void> Server::Impl::Write(Connection& conn, Response res, unsigned ver
     ec = {};
   }
   if (head) {
-    co_await write_head(res.body.size());
+    co_await write_head(res.head_content_length.value_or(res.body.size()));
     co_return;
   }
   bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(res.status), version};

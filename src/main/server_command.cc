@@ -17,10 +17,10 @@
 #include "api/sts/sts_routes.h"
 #include "common/account.h"
 #include "common/log.h"
+#include "main/bucket_store_factory.h"
 #include "main/job_services.h"
 #include "store/sqlite/sqlite_job_store.h"
 #include "http/server.h"
-#include "objects/local_bucket_store.h"
 #include "objects/local_object_store.h"
 #include "store/sqlite/sqlite_tracking_store.h"
 #include "tracking/tracking_service.h"
@@ -41,6 +41,7 @@ struct ServerFlags {
   std::string durability = "normal";
   std::string log_level = "info";
   JobFlags jobs;
+  ObjectStoreFlags objects;
 };
 
 int RunServer(const ServerFlags& flags) {
@@ -84,18 +85,21 @@ int RunServer(const ServerFlags& flags) {
   auto router = std::make_shared<http::Router>();
   api::ops::AddRoutes(*router, metrics, LOAM_VERSION);
   api::mlflow::AddRoutes(*router, tracking);
-  // One object store behind the S3 API and every s3:// URI of every job.
-  std::shared_ptr<objects::BucketStore> bucket_store = std::make_shared<objects::LocalBucketStore>(
-      objects::LocalBucketStoreOptions{.root = data_dir / "objects", .state_root = data_dir / "objects-meta"});
-  api::s3::AddRoutes(*router, bucket_store);
-  api::sts::AddRoutes(*router, {.account = std::string(kAccountId)});
 
   http::ServerOptions options;
   options.host = flags.host;
   options.port = static_cast<uint16_t>(flags.port);
   options.threads = flags.threads > 0 ? flags.threads : std::max(4, static_cast<int>(std::thread::hardware_concurrency()) * 2);
   options.upload_dir = data_dir / "tmp";
-  fs::remove_all(options.upload_dir, ec);  // spooled uploads of an earlier process
+  fs::remove_all(options.upload_dir, ec);  // spooled uploads and downloads of an earlier process
+  // One object store behind the S3 API and every s3:// URI of every job.
+  auto bucket_store = MakeBucketStore(flags.objects, data_dir);
+  if (!bucket_store.ok()) {
+    log::Error("startup.object_store", {{"error", bucket_store.status().ToString()}});
+    return 1;
+  }
+  api::s3::AddRoutes(*router, *bucket_store);
+  api::sts::AddRoutes(*router, {.account = std::string(kAccountId)});
   http::Server server(options, router, metrics);
   if (Status s = server.Listen(); !s.ok()) {
     log::Error("startup.listen", {{"error", s.ToString()}});
@@ -105,7 +109,7 @@ int RunServer(const ServerFlags& flags) {
   std::shared_ptr<jobs::JobStore> jobs_store(std::move(job_store).value());
   std::string job_host = flags.host == "0.0.0.0" || flags.host == "::" ? "127.0.0.1" : flags.host;
   auto job_services = MakeJobServices(flags.jobs, data_dir, fmt::format("http://{}:{}", job_host, server.port()),
-                                      jobs_store, tracking, bucket_store);
+                                      jobs_store, tracking, *bucket_store);
   if (!job_services.ok()) {
     log::Error("startup.jobs", {{"error", job_services.status().ToString()}});
     return 1;
@@ -157,6 +161,20 @@ void AddServerCommand(CLI::App& app) {
                   "Training jobs queued or running at once; more are refused with ResourceLimitExceeded")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--region", flags->jobs.region, "AWS region in ARNs (default us-east-1)");
+  cmd->add_option("--object-store", flags->objects.kind,
+                  "Where objects live (S3 API and s3:// URIs): local files under DATA_DIR/objects, or an external "
+                  "S3-compatible store (default local)")
+      ->check(CLI::IsMember({"local", "s3"}));
+  cmd->add_option("--s3-endpoint", flags->objects.s3_endpoint,
+                  "URL of the external S3 store, e.g. http://127.0.0.1:9000 (with --object-store s3)");
+  cmd->add_option("--s3-region", flags->objects.s3_region, "Region the external S3 store signs for (default us-east-1)");
+  cmd->add_option("--s3-addressing", flags->objects.s3_addressing,
+                  "path: http://host/bucket/key; virtual: http://bucket.host/key (default path)")
+      ->check(CLI::IsMember({"path", "virtual"}));
+  cmd->add_option("--s3-access-key-id", flags->objects.s3_access_key_id,
+                  "Access key for the external S3 store (default: $AWS_ACCESS_KEY_ID)");
+  cmd->add_option("--s3-secret-access-key", flags->objects.s3_secret_access_key,
+                  "Secret key for the external S3 store (default: $AWS_SECRET_ACCESS_KEY)");
   cmd->callback([flags] { std::exit(RunServer(*flags)); });
 }
 

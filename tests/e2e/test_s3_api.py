@@ -4,6 +4,10 @@ Buckets, objects with metadata and checksums, ranges, copies, deletes, listing w
 paginators, multipart uploads (by hand and through boto3's TransferManager), S3's error
 codes, the aws-chunked upload encoding, and the object tree shared with training jobs: an
 object PUT through S3 is a training job's channel, and the job's model.tar.gz is an object.
+
+Most tests run twice: over Loam's own object store ("local") and over an external S3 store
+("s3rver": a Loam server started with ``--object-store s3`` in front of s3rver). What s3rver
+cannot do (see S3RVER_GAPS) is checked over the local store only, and listed at the end of the run.
 """
 
 from __future__ import annotations
@@ -55,8 +59,11 @@ def empty_and_delete(s3, bucket: str) -> None:
             keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
             if keys:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-        for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        try:
+            for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        except ClientError:  # a store without upload listing (s3rver)
+            pass
         s3.delete_bucket(Bucket=bucket)
     except ClientError:
         pass
@@ -75,13 +82,62 @@ def expect_s3_error(call, code: str, status: int, **kwargs) -> ClientError:
     return info.value
 
 
-@pytest.fixture(scope="module")
-def s3(server):
-    return s3_client(server.url)
+# What s3rver, the external store of these tests, does otherwise than S3: the checks that need
+# it run over the local store only, and the end of the run lists them with these reasons.
+S3RVER_GAPS = {
+    "regions": "s3rver ignores CreateBucket's LocationConstraint: every bucket is in us-east-1",
+    "bucket-owned": "s3rver answers BucketAlreadyExists where S3 says BucketAlreadyOwnedByYou",
+    "checksums": "s3rver keeps no flexible checksums (x-amz-checksum-*), so reads return none",
+    "upload-listing": "s3rver implements neither ListParts, ListMultipartUploads nor AbortMultipartUpload",
+    "part-checks": "s3rver completes an upload without checking part order, ETags or sizes",
+    "multipart-etag": "s3rver's ETag of a multipart object is its MD5, not S3's '<md5 of part MD5s>-<n>'",
+    "upload-part-copy": "s3rver does not implement UploadPartCopy (boto3's managed copy of large objects)",
+    "any-key": "s3rver, like S3, takes keys such as 'a//b' that only Loam's file tree refuses",
+    "copy-source-plus": "s3rver reads x-amz-copy-source with decodeURI, which keeps %2B: a '+' in the source is lost",
+    "nested-prefixes": "s3rver finds a common prefix only through a key directly under it (not models/a/...)",
+}
+
+
+class Backend:
+    """A Loam server under test and the object store behind it."""
+
+    def __init__(self, name: str, server, s3rver=None):
+        self.name, self.server, self.s3rver = name, server, s3rver
+
+
+class Store:
+    """The backend, for one test: ``keeps(gap)`` says whether the store can be checked for it."""
+
+    def __init__(self, backend: Backend, node):
+        self.name, self.server, self._node = backend.name, backend.server, node
+        self.direct = backend.s3rver.client() if backend.s3rver else None  # boto3 past Loam
+
+    def keeps(self, gap: str) -> bool:
+        if self.name != "s3rver":
+            return True
+        self._node.user_properties.append(("store_gap", f"{gap}: {S3RVER_GAPS[gap]}"))
+        return False
+
+
+@pytest.fixture(scope="module", params=["local", "s3rver"])
+def backend(request) -> Backend:
+    if request.param == "local":
+        return Backend("local", request.getfixturevalue("server"))
+    return Backend("s3rver", request.getfixturevalue("s3rver_server"), request.getfixturevalue("s3rver"))
 
 
 @pytest.fixture
-def bucket(s3, server):
+def store(backend, request) -> Store:
+    return Store(backend, request.node)
+
+
+@pytest.fixture(scope="module")
+def s3(backend):
+    return s3_client(backend.server.url)
+
+
+@pytest.fixture
+def bucket(s3):
     name = new_bucket_name()
     s3.create_bucket(Bucket=name)
     yield name
@@ -93,7 +149,7 @@ def bucket(s3, server):
 # ---------------------------------------------------------------------------
 
 
-def test_bucket_lifecycle(s3, server):
+def test_bucket_lifecycle(s3, store):
     plain, regional = new_bucket_name("plain"), new_bucket_name("regional")
     resp = s3.create_bucket(Bucket=plain)
     assert resp["Location"] == f"/{plain}"
@@ -102,13 +158,20 @@ def test_bucket_lifecycle(s3, server):
     assert plain in listed and regional in listed
     assert listed[plain]["CreationDate"].year >= 2024
     assert s3.list_buckets()["Owner"]["DisplayName"] == "loam"
-    head = s3.head_bucket(Bucket=regional)
-    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "eu-west-1"
-    assert s3.get_bucket_location(Bucket=regional)["LocationConstraint"] == "eu-west-1"
+    if store.keeps("regions"):
+        head = s3.head_bucket(Bucket=regional)
+        assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "eu-west-1"
+        assert s3.get_bucket_location(Bucket=regional)["LocationConstraint"] == "eu-west-1"
     assert s3.get_bucket_location(Bucket=plain).get("LocationConstraint") is None
-    assert (server.data_dir / "objects" / plain).is_dir()
+    if store.direct:
+        assert plain in {b["Name"] for b in store.direct.list_buckets()["Buckets"]}
+    else:
+        assert (store.server.data_dir / "objects" / plain).is_dir()
 
-    expect_s3_error(s3.create_bucket, "BucketAlreadyOwnedByYou", 409, Bucket=plain)
+    if store.keeps("bucket-owned"):
+        expect_s3_error(s3.create_bucket, "BucketAlreadyOwnedByYou", 409, Bucket=plain)
+    else:
+        expect_s3_error(s3.create_bucket, "BucketAlreadyExists", 409, Bucket=plain)
     s3.put_object(Bucket=plain, Key="k", Body=b"x")
     expect_s3_error(s3.delete_bucket, "BucketNotEmpty", 409, Bucket=plain)
     s3.delete_object(Bucket=plain, Key="k")
@@ -150,7 +213,7 @@ def test_invalid_bucket_names(s3, name):
 # ---------------------------------------------------------------------------
 
 
-def test_put_get_head_with_metadata(s3, server, bucket):
+def test_put_get_head_with_metadata(s3, store, bucket):
     body = b"col1,col2\n1,2\n"
     put = s3.put_object(
         Bucket=bucket, Key="data/train.csv", Body=body, ContentType="text/csv",
@@ -158,8 +221,13 @@ def test_put_get_head_with_metadata(s3, server, bucket):
         ContentDisposition='attachment; filename="train.csv"',
     )
     assert put["ETag"] == md5_etag(body)
-    # Plain file, exactly where jobs resolve s3://<bucket>/data/train.csv.
-    assert (server.data_dir / "objects" / bucket / "data" / "train.csv").read_bytes() == body
+    if store.direct:  # in the external store, with its metadata, and nothing under Loam's data dir
+        landed = store.direct.get_object(Bucket=bucket, Key="data/train.csv")
+        assert landed["Body"].read() == body and landed["ContentType"] == "text/csv"
+        assert landed["Metadata"] == {"source": "unit-test", "run": "42"}
+        assert not (store.server.data_dir / "objects" / bucket).exists()
+    else:  # plain file, exactly where jobs resolve s3://<bucket>/data/train.csv
+        assert (store.server.data_dir / "objects" / bucket / "data" / "train.csv").read_bytes() == body
 
     got = s3.get_object(Bucket=bucket, Key="data/train.csv")
     assert got["Body"].read() == body
@@ -199,7 +267,7 @@ def test_keys_with_special_characters(s3, bucket):
     assert [o["Key"] for o in s3.list_objects(Bucket=bucket)["Contents"]] == listed
 
 
-def test_checksums_and_content_md5(s3, bucket):
+def test_checksums_and_content_md5(s3, store, bucket):
     body = os.urandom(100_000)
     good_md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
     s3.put_object(Bucket=bucket, Key="md5", Body=body, ContentMD5=good_md5)
@@ -210,9 +278,10 @@ def test_checksums_and_content_md5(s3, bucket):
     sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
     resp = s3.put_object(Bucket=bucket, Key="sha", Body=body, ChecksumAlgorithm="SHA256")
     assert resp["ChecksumSHA256"] == sha
-    got = s3.get_object(Bucket=bucket, Key="sha", ChecksumMode="ENABLED")
-    assert got["ChecksumSHA256"] == sha
-    assert got["Body"].read() == body  # botocore validates the checksum while reading
+    if store.keeps("checksums"):
+        got = s3.get_object(Bucket=bucket, Key="sha", ChecksumMode="ENABLED")
+        assert got["ChecksumSHA256"] == sha
+        assert got["Body"].read() == body  # botocore validates the checksum while reading
     crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
     resp = s3.put_object(Bucket=bucket, Key="crc", Body=body)  # botocore's default: CRC32
     assert resp["ChecksumCRC32"] == crc
@@ -248,7 +317,7 @@ def test_ranged_gets(s3, bucket):
     expect_s3_error(s3.get_object, "304", 304, Bucket=bucket, Key="r", IfNoneMatch=etag)
 
 
-def test_delete_object_and_delete_objects(s3, bucket):
+def test_delete_object_and_delete_objects(s3, store, bucket):
     for i in range(5):
         s3.put_object(Bucket=bucket, Key=f"d/{i}", Body=b"x")
     assert s3.delete_object(Bucket=bucket, Key="d/0")["ResponseMetadata"]["HTTPStatusCode"] == 204
@@ -258,16 +327,17 @@ def test_delete_object_and_delete_objects(s3, bucket):
     assert not resp.get("Errors")
     quiet = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "d/3"}, {"Key": "a//b"}], "Quiet": True})
     assert "Deleted" not in quiet
-    assert [(e["Key"], e["Code"]) for e in quiet["Errors"]] == [("a//b", "InvalidArgument")]
+    if store.keeps("any-key"):
+        assert [(e["Key"], e["Code"]) for e in quiet["Errors"]] == [("a//b", "InvalidArgument")]
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["d/4"]
     expect_s3_error(s3.delete_object, "NoSuchBucket", 404, Bucket=new_bucket_name("gone"), Key="k")
 
 
-def test_copy_object(s3, bucket):
+def test_copy_object(s3, store, bucket):
     other = new_bucket_name("copy-dst")
     s3.create_bucket(Bucket=other)
     try:
-        src_key = "source dir/ünï+file.json"
+        src_key = "source dir/ünï+file.json" if store.keeps("copy-source-plus") else "source dir/ünï file.json"
         s3.put_object(Bucket=bucket, Key=src_key, Body=b'{"a": 1}', ContentType="application/json",
                       Metadata={"origin": "src"})
         resp = s3.copy_object(Bucket=other, Key="copied.json", CopySource={"Bucket": bucket, "Key": src_key})
@@ -303,7 +373,7 @@ def test_copy_object(s3, bucket):
 # ---------------------------------------------------------------------------
 
 
-def test_list_objects_v2_prefix_delimiter_and_pages(s3, bucket):
+def test_list_objects_v2_prefix_delimiter_and_pages(s3, store, bucket):
     keys = sorted(
         [f"logs/2024/{m:02d}/app.log" for m in range(1, 13)]
         + [f"logs/2025/{m:02d}/app.log" for m in range(1, 4)]
@@ -319,12 +389,12 @@ def test_list_objects_v2_prefix_delimiter_and_pages(s3, bucket):
 
     top = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
     assert [o["Key"] for o in top["Contents"]] == ["logs-old.txt", "top.txt"]
-    assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["logs/", "models/"]
-    assert top["KeyCount"] == 4
-
     logs = s3.list_objects_v2(Bucket=bucket, Prefix="logs/", Delimiter="/")
     assert [o["Key"] for o in logs["Contents"]] == ["logs/readme.txt"]
-    assert [p["Prefix"] for p in logs["CommonPrefixes"]] == ["logs/2024/", "logs/2025/"]
+    if store.keeps("nested-prefixes"):
+        assert [p["Prefix"] for p in top["CommonPrefixes"]] == ["logs/", "models/"]
+        assert top["KeyCount"] == 4
+        assert [p["Prefix"] for p in logs["CommonPrefixes"]] == ["logs/2024/", "logs/2025/"]
 
     # The paginator follows NextContinuationToken.
     pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 4}))
@@ -365,7 +435,7 @@ def test_list_objects_v1_markers(s3, bucket):
 # ---------------------------------------------------------------------------
 
 
-def test_multipart_upload_by_hand(s3, bucket):
+def test_multipart_upload_by_hand(s3, store, bucket):
     parts_data = [os.urandom(5 * MIB), os.urandom(5 * MIB), os.urandom(1000)]
     created = s3.create_multipart_upload(Bucket=bucket, Key="mp/object.bin", ContentType="application/x-test",
                                          Metadata={"kind": "multipart"})
@@ -376,32 +446,41 @@ def test_multipart_upload_by_hand(s3, bucket):
                                     Body=data)["ETag"])
     assert etags == [md5_etag(d) for d in parts_data]
 
-    listed = s3.list_parts(Bucket=bucket, Key="mp/object.bin", UploadId=upload_id)
-    assert [(p["PartNumber"], p["Size"], p["ETag"]) for p in listed["Parts"]] == [
-        (n, len(d), e) for n, (d, e) in enumerate(zip(parts_data, etags), start=1)]
-    uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
-    assert [(u["Key"], u["UploadId"]) for u in uploads] == [("mp/object.bin", upload_id)]
+    if store.keeps("upload-listing"):
+        listed = s3.list_parts(Bucket=bucket, Key="mp/object.bin", UploadId=upload_id)
+        assert [(p["PartNumber"], p["Size"], p["ETag"]) for p in listed["Parts"]] == [
+            (n, len(d), e) for n, (d, e) in enumerate(zip(parts_data, etags), start=1)]
+        uploads = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+        assert [(u["Key"], u["UploadId"]) for u in uploads] == [("mp/object.bin", upload_id)]
 
     def complete(parts):
         return s3.complete_multipart_upload(Bucket=bucket, Key="mp/object.bin", UploadId=upload_id,
                                             MultipartUpload={"Parts": parts})
 
     part = [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, start=1)]
-    expect_s3_error(complete, "InvalidPartOrder", 400, parts=[part[1], part[0], part[2]])
-    expect_s3_error(complete, "InvalidPart", 400, parts=[part[0], {"PartNumber": 2, "ETag": md5_etag(b"x")}])
-    expect_s3_error(complete, "InvalidPart", 400, parts=[part[0], {"PartNumber": 7, "ETag": etags[1]}])
-    # A part below 5 MiB anywhere but last: part 3 followed by part 4.
-    small = s3.upload_part(Bucket=bucket, Key="mp/object.bin", UploadId=upload_id, PartNumber=4, Body=parts_data[2])
-    expect_s3_error(complete, "EntityTooSmall", 400, parts=[part[0], part[2], {"PartNumber": 4, "ETag": small["ETag"]}])
+    if store.keeps("part-checks"):  # (s3rver would complete the upload here)
+        expect_s3_error(complete, "InvalidPartOrder", 400, parts=[part[1], part[0], part[2]])
+        expect_s3_error(complete, "InvalidPart", 400, parts=[part[0], {"PartNumber": 2, "ETag": md5_etag(b"x")}])
+        expect_s3_error(complete, "InvalidPart", 400, parts=[part[0], {"PartNumber": 7, "ETag": etags[1]}])
+        # A part below 5 MiB anywhere but last: part 3 followed by part 4.
+        small = s3.upload_part(Bucket=bucket, Key="mp/object.bin", UploadId=upload_id, PartNumber=4,
+                               Body=parts_data[2])
+        expect_s3_error(complete, "EntityTooSmall", 400,
+                        parts=[part[0], part[2], {"PartNumber": 4, "ETag": small["ETag"]}])
 
     done = complete(part)
     expected = hashlib.md5(b"".join(hashlib.md5(d).digest() for d in parts_data)).hexdigest()
-    assert done["ETag"] == f'"{expected}-3"'
+    multipart_etag = store.keeps("multipart-etag")
+    if multipart_etag:
+        assert done["ETag"] == f'"{expected}-3"'
     assert done["Key"] == "mp/object.bin" and done["Bucket"] == bucket
     got = s3.get_object(Bucket=bucket, Key="mp/object.bin")
     assert got["Body"].read() == b"".join(parts_data)
-    assert got["ETag"] == f'"{expected}-3"'
+    if multipart_etag:
+        assert got["ETag"] == f'"{expected}-3"'
     assert got["ContentType"] == "application/x-test" and got["Metadata"] == {"kind": "multipart"}
+    if not store.keeps("upload-listing"):
+        return
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
     expect_s3_error(s3.list_parts, "NoSuchUpload", 404, Bucket=bucket, Key="mp/object.bin", UploadId=upload_id)
 
@@ -415,7 +494,7 @@ def test_multipart_upload_by_hand(s3, bucket):
     expect_s3_error(s3.head_object, "404", 404, Bucket=bucket, Key="mp/aborted")
 
 
-def test_upload_and_download_file_20mb(s3, bucket, tmp_path):
+def test_upload_and_download_file_20mb(s3, store, bucket, tmp_path):
     """boto3's TransferManager: multipart above 8 MiB (8 + 8 + 4 MiB parts), ranged GETs back."""
     source = tmp_path / "big.bin"
     data = os.urandom(20 * MIB)
@@ -430,8 +509,12 @@ def test_upload_and_download_file_20mb(s3, bucket, tmp_path):
     chunks = [data[i:i + 8 * MIB] for i in range(0, len(data), 8 * MIB)]
     expected = hashlib.md5(b"".join(hashlib.md5(c).digest() for c in chunks)).hexdigest()
     head = s3.head_object(Bucket=bucket, Key="big/file.bin")
-    assert head["ETag"] == f'"{expected}-3"' and head["ContentLength"] == len(data)
+    assert head["ContentLength"] == len(data)
+    if store.keeps("multipart-etag"):
+        assert head["ETag"] == f'"{expected}-3"'
     print(f"20 MiB upload_file {uploaded - started:.3f}s, download_file {downloaded - uploaded:.3f}s")
+    if not store.keeps("upload-part-copy"):
+        return
     # A managed copy of a large object uses UploadPartCopy.
     s3.copy({"Bucket": bucket, "Key": "big/file.bin"}, bucket, "big/copy.bin")
     assert s3.get_object(Bucket=bucket, Key="big/copy.bin", Range="bytes=-1000")["Body"].read() == data[-1000:]
@@ -462,7 +545,10 @@ def error_code(body: bytes) -> str:
     return root.findtext("Code")
 
 
-def test_key_validation_and_file_tree_conflicts(s3, server, bucket):
+def test_key_validation_and_file_tree_conflicts(s3, store, bucket):
+    if store.name != "local":
+        pytest.skip("keys as files: the file-tree rules belong to Loam's own store, not to an external S3")
+    server = store.server
     expect_s3_error(s3.put_object, "KeyTooLongError", 400, Bucket=bucket, Key="k" * 1025, Body=b"x")
     s3.put_object(Bucket=bucket, Key=("d" * 200 + "/") * 4 + "k" * 219, Body=b"1024 bytes")
     for key in ("a//b", "dir/", "/leading"):
@@ -484,7 +570,8 @@ def test_key_validation_and_file_tree_conflicts(s3, server, bucket):
     s3.put_object(Bucket=bucket, Key="x/y", Body=b"now a file")  # the emptied folders went with it
 
 
-def test_error_shape_and_protocol_errors(s3, server, bucket):
+def test_error_shape_and_protocol_errors(s3, store, bucket):
+    server = store.server
     status, headers, body = raw_request(server, "GET", f"/{bucket}/missing%20key")
     assert status == 404 and headers["Content-Type"] == "application/xml"
     assert body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
@@ -522,9 +609,10 @@ def aws_chunked(data: bytes, chunk: int, trailer: tuple[str, str] | None, signed
     return out + b"\r\n"
 
 
-def test_aws_chunked_uploads(s3, server, bucket):
+def test_aws_chunked_uploads(s3, store, bucket):
     """Streaming SigV4 uploads (what botocore sends over HTTPS, and other SDKs): the object is
     the payload alone, the trailing checksum is verified and returned."""
+    server = store.server
     data = os.urandom(300_000)
     crc = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
     framed = aws_chunked(data, 65536, ("x-amz-checksum-crc32", crc))
@@ -542,8 +630,10 @@ def test_aws_chunked_uploads(s3, server, bucket):
     assert resp.status_code == 200, resp.text
     assert resp.headers["ETag"] == md5_etag(data) and resp.headers["x-amz-checksum-crc32"] == crc
     got = s3.get_object(Bucket=bucket, Key="chunked.bin", ChecksumMode="ENABLED")
-    assert got["Body"].read() == data and got["ChecksumCRC32"] == crc
+    assert got["Body"].read() == data
     assert "ContentEncoding" not in got
+    if store.keeps("checksums"):
+        assert got["ChecksumCRC32"] == crc
 
     signed = aws_chunked(data, 100_000, None, signed=True)
     resp = requests.put(f"{server.url}/{bucket}/signed.bin", data=signed, timeout=30, headers={
@@ -560,7 +650,8 @@ def test_aws_chunked_uploads(s3, server, bucket):
     expect_s3_error(s3.head_object, "404", 404, Bucket=bucket, Key="bad.bin")
 
 
-def test_other_protocols_keep_their_routes(server, s3):
+def test_other_protocols_keep_their_routes(store, s3):
+    server = store.server
     assert requests.get(server.url + "/health", timeout=10).status_code == 200
     assert "loam_http_requests_total" in requests.get(server.url + "/metrics", timeout=10).text
     resp = requests.post(server.url + "/api/2.0/mlflow/experiments/search", json={"max_results": 1}, timeout=10)

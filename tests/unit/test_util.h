@@ -1,7 +1,10 @@
-// Helpers shared by unit tests: a scratch directory removed at the end of the test.
+// Helpers shared by unit tests: a scratch directory removed at the end of the test, and a
+// file's whole content.
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "common/ids.h"
@@ -22,5 +25,10 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
+
+inline std::string FileContent(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 }  // namespace loam::testing

@@ -20,6 +20,7 @@ std::string_view DefaultType(StatusCode code) {
     case StatusCode::kUnimplemented: return kNotImplementedException;
     case StatusCode::kOk:
     case StatusCode::kInternal: return kInternalFailure;
+    case StatusCode::kUnavailable: return kServiceUnavailable;
   }
   return kInternalFailure;
 }
@@ -35,10 +36,10 @@ Status AwsError(StatusCode code, std::string_view aws_type, std::string_view mes
 
 AwsErrorReply ToAwsError(const Status& status) {
   AwsErrorReply reply;
-  // Only internal failures are answered 5xx: botocore retries those, and nothing else is
-  // worth retrying unchanged.
+  // Only internal failures and unreachable dependencies are answered 5xx: botocore retries
+  // those, and nothing else is worth retrying unchanged.
   bool internal = status.code() == StatusCode::kInternal || status.ok();
-  reply.http_status = internal ? 500 : 400;
+  reply.http_status = status.code() == StatusCode::kUnavailable ? 503 : internal ? 500 : 400;
   reply.type = DefaultType(status.code());
   reply.message = status.message();
   std::string_view m = status.message();

@@ -2,7 +2,7 @@
 // name a specific AWS error type (e.g. "ResourceNotFound") when its code's default is wrong.
 //
 // Wire shape (what botocore's JSON parser reads): HTTP 400 for every deterministic error
-// (botocore retries 5xx), body {"__type": "<Type>", "message": "<text>", "Message": "<text>"},
+// (botocore retries 5xx, which Loam answers for its own failures and unreachable dependencies), body {"__type": "<Type>", "message": "<text>", "Message": "<text>"},
 // and an x-amzn-ErrorType header for the Smithy-based SDKs.
 #pragma once
 
@@ -25,6 +25,7 @@ inline constexpr std::string_view kResourceNotFound = "ResourceNotFound";
 inline constexpr std::string_view kResourceLimitExceeded = "ResourceLimitExceeded";
 inline constexpr std::string_view kNotImplementedException = "NotImplementedException";
 inline constexpr std::string_view kInternalFailure = "InternalFailure";
+inline constexpr std::string_view kServiceUnavailable = "ServiceUnavailable";
 
 // A Status carrying an explicit AWS error type. The type rides in a "[aws:<Type>] " message
 // prefix so the Status stays the plain currency every layer already passes around; the
@@ -41,6 +42,7 @@ struct AwsErrorReply {
 //   kInvalidArgument, kNotFound, kFailedPrecondition -> 400 ValidationException
 //   kAlreadyExists -> 400 ResourceInUse;  kResourceExhausted -> 400 ResourceLimitExceeded
 //   kUnimplemented -> 400 NotImplementedException;  kInternal (and kOk) -> 500 InternalFailure
+//   kUnavailable -> 503 ServiceUnavailable
 AwsErrorReply ToAwsError(const Status& status);
 
 // The full error response, including a fresh x-amzn-RequestId.

@@ -14,6 +14,7 @@ const char* MlflowErrorCode(StatusCode code) {
     case StatusCode::kUnimplemented: return "NOT_IMPLEMENTED";
     case StatusCode::kOk:
     case StatusCode::kInternal: return "INTERNAL_ERROR";
+    case StatusCode::kUnavailable: return "TEMPORARILY_UNAVAILABLE";
   }
   return "INTERNAL_ERROR";
 }
@@ -28,6 +29,7 @@ unsigned MlflowHttpStatus(StatusCode code) {
     case StatusCode::kUnimplemented: return 501;
     case StatusCode::kOk:
     case StatusCode::kInternal: return 500;
+    case StatusCode::kUnavailable: return 503;
   }
   return 500;
 }

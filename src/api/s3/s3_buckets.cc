@@ -6,10 +6,13 @@
 
 #include "api/s3/s3_common.h"
 #include "api/s3/s3_errors.h"
-#include "api/s3/xml.h"
 #include "common/strings.h"
+#include "objects/xml.h"
 
 namespace loam::api::s3 {
+
+using objects::ParseXml;
+using objects::XmlWriter;
 
 namespace {
 

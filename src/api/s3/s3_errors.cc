@@ -3,18 +3,20 @@
 #include <array>
 #include <utility>
 
-#include "api/s3/xml.h"
 #include "common/base64.h"
 #include "common/ids.h"
 #include "common/strings.h"
+#include "objects/xml.h"
 
 namespace loam::api::s3 {
+
+using objects::XmlWriter;
 
 namespace {
 
 namespace r = objects::reason;
 
-constexpr std::array<std::pair<std::string_view, unsigned>, 30> kStatusByCode = {{
+constexpr std::array<std::pair<std::string_view, unsigned>, 32> kStatusByCode = {{
     {r::kNoSuchBucket, 404},
     {r::kNoSuchKey, 404},
     {r::kNoSuchUpload, 404},
@@ -45,6 +47,9 @@ constexpr std::array<std::pair<std::string_view, unsigned>, 30> kStatusByCode = 
     {kInternalError, 500},
     {"AccessDenied", 403},
     {"BucketAlreadyExists", 409},
+    // What an external object store answers when it is overloaded or down (after retries).
+    {kServiceUnavailable, 503},
+    {"SlowDown", 503},
 }};
 
 std::pair<std::string_view, unsigned> Default(StatusCode code) {
@@ -57,6 +62,7 @@ std::pair<std::string_view, unsigned> Default(StatusCode code) {
     case StatusCode::kUnimplemented: return {kNotImplemented, 501};
     case StatusCode::kOk:
     case StatusCode::kInternal: return {kInternalError, 500};
+    case StatusCode::kUnavailable: return {kServiceUnavailable, 503};
   }
   return {kInternalError, 500};
 }

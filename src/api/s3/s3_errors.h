@@ -32,6 +32,7 @@ inline constexpr std::string_view kMaxMessageLengthExceeded = "MaxMessageLengthE
 inline constexpr std::string_view kMetadataTooLarge = "MetadataTooLarge";
 inline constexpr std::string_view kEntityTooLarge = "EntityTooLarge";
 inline constexpr std::string_view kInternalError = "InternalError";
+inline constexpr std::string_view kServiceUnavailable = "ServiceUnavailable";
 
 // A Status carrying an S3 error code.
 inline Status S3Error(StatusCode code, std::string_view s3_code, std::string_view message) {
@@ -47,7 +48,7 @@ struct S3ErrorReply {
 // The explicit code, else the StatusCode's default: InvalidArgument 400, NotFound ->
 // NoSuchKey 404, AlreadyExists -> BucketAlreadyOwnedByYou 409, FailedPrecondition ->
 // PreconditionFailed 412, ResourceExhausted -> EntityTooLarge 400, Unimplemented ->
-// NotImplemented 501, Internal -> InternalError 500.
+// NotImplemented 501, Internal -> InternalError 500, Unavailable -> ServiceUnavailable 503.
 S3ErrorReply ToS3Error(const Status& status);
 
 // The full response. `resource` is the request's path; `head` drops the body.

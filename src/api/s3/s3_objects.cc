@@ -4,10 +4,13 @@
 
 #include "api/s3/s3_common.h"
 #include "api/s3/s3_errors.h"
-#include "api/s3/xml.h"
 #include "common/strings.h"
+#include "objects/xml.h"
 
 namespace loam::api::s3 {
+
+using objects::ParseXml;
+using objects::XmlWriter;
 
 namespace {
 
@@ -96,6 +99,28 @@ std::optional<Status> CheckConditions(const S3Request& r, const objects::ObjectI
   return std::nullopt;
 }
 
+// A remote store's download (ObjectData::temporary) belongs to the request that asked for it:
+// removed here unless the response takes it over (and the server removes it once sent).
+class DownloadGuard {
+ public:
+  explicit DownloadGuard(const objects::ObjectData& data) {
+    if (data.temporary) file_ = data.file;
+  }
+  ~DownloadGuard() {
+    std::error_code ec;
+    if (!file_.empty()) std::filesystem::remove(file_, ec);
+  }
+  DownloadGuard(const DownloadGuard&) = delete;
+  DownloadGuard& operator=(const DownloadGuard&) = delete;
+  void HandTo(http::Response& res) {
+    res.file_is_temporary = !file_.empty();
+    file_.clear();
+  }
+
+ private:
+  std::filesystem::path file_;
+};
+
 struct CopySource {
   std::string bucket;
   std::string key;
@@ -141,9 +166,19 @@ http::Response GetObject(S3Request& r) {
     return Error(r, S3Error(StatusCode::kUnimplemented, kNotImplemented,
                             "GetObject and HeadObject by partNumber are not implemented by Loam yet."));
   }
-  auto data = r.store.GetObject(r.bucket, r.key);
-  if (!data.ok()) return Error(r, data.status());
-  const objects::ObjectInfo& info = data->info;
+  // HEAD needs no bytes: a remote store is asked for the metadata alone.
+  objects::ObjectData data;
+  if (r.head) {
+    auto info = r.store.HeadObject(r.bucket, r.key);
+    if (!info.ok()) return Error(r, info.status());
+    data.info = std::move(*info);
+  } else {
+    auto got = r.store.GetObject(r.bucket, r.key);
+    if (!got.ok()) return Error(r, got.status());
+    data = std::move(*got);
+  }
+  DownloadGuard download(data);
+  const objects::ObjectInfo& info = data.info;
   if (auto failed = CheckConditions(r, info, "")) {
     if (objects::SplitBucketError(*failed).reason == kNotModified) {
       http::Response res = EmptyResponse(304);
@@ -164,7 +199,12 @@ http::Response GetObject(S3Request& r) {
   }
   http::Response res;
   res.status = range.kind == RangeSpec::kPart ? 206 : 200;
-  res.file = data->file;
+  if (r.head) {
+    res.head_content_length = range.kind == RangeSpec::kPart ? range.length : info.size;
+  } else {
+    res.file = data.file;
+    download.HandTo(res);
+  }
   AddObjectHeaders(res, info);
   res.headers.emplace_back("Accept-Ranges", "bytes");
   if (range.kind == RangeSpec::kPart) {

@@ -5,7 +5,7 @@
 #include <optional>
 #include <utility>
 
-#include "api/s3/xml.h"
+#include "objects/xml.h"
 #include "common/ids.h"
 
 namespace loam::api::sts {
@@ -38,7 +38,7 @@ http::Response Xml(unsigned status, std::string body, const std::string& request
 
 http::Response ErrorXml(const QueryError& error) {
   std::string request_id = NewRequestId();
-  s3::XmlWriter xml("ErrorResponse", kStsNamespace);
+  objects::XmlWriter xml("ErrorResponse", kStsNamespace);
   xml.Open("Error")
       .Element("Type", error.http_status >= 500 ? "Receiver" : "Sender")
       .Element("Code", error.code)
@@ -50,7 +50,7 @@ http::Response ErrorXml(const QueryError& error) {
 
 http::Response GetCallerIdentity(const StsOptions& options) {
   std::string request_id = NewRequestId();
-  s3::XmlWriter xml("GetCallerIdentityResponse", kStsNamespace);
+  objects::XmlWriter xml("GetCallerIdentityResponse", kStsNamespace);
   xml.Open("GetCallerIdentityResult")
       .Element("Arn", fmt::format("arn:{}:iam::{}:root", options.partition, options.account))
       .Element("UserId", options.account)  // the root user's id is its account's

@@ -1,10 +1,11 @@
-// The HTTP server's file responses: a byte range of a file, and HEAD answered with the GET's
-// headers (Content-Length included) and no body.
+// The HTTP server's file responses: a byte range of a file, a temporary file deleted once
+// sent, and HEAD answered with the GET's headers (Content-Length included) and no body.
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -38,6 +39,21 @@ class FileRangeTest : public ::testing::Test {
                  }});
     router->Add({.name = "text", .methods = {"GET", "HEAD"}, .path = "/t", .handler = [](Request&) {
                    return Response::Text(200, "twelve bytes");
+                 }});
+    // A fresh copy per request, as a remote object store's download.
+    router->Add({.name = "copy", .methods = {"GET", "HEAD"}, .path = "/copy", .handler = [this](Request& r) {
+                   Response res;
+                   if (r.method == "HEAD") {
+                     res.head_content_length = content_.size();
+                     return res;
+                   }
+                   auto copy = dir_.path() / ("copy-" + std::to_string(copies_++));
+                   std::filesystem::copy_file(file_, copy);
+                   res.file = copy;
+                   res.file_is_temporary = true;
+                   res.file_offset = 1000;
+                   res.file_length = 2000;
+                   return res;
                  }});
     router->Add({.name = "gone", .methods = {"GET"}, .path = "/gone", .handler = [this](Request&) {
                    Response res;
@@ -76,6 +92,7 @@ class FileRangeTest : public ::testing::Test {
   testing::ScratchDir dir_;
   std::filesystem::path file_;
   std::string content_;
+  std::atomic<int> copies_{0};  // requests run on the server's threads
   std::unique_ptr<Server> server_;
   std::thread thread_;
   asio::io_context ioc_;
@@ -98,6 +115,23 @@ TEST_F(FileRangeTest, WholeFileAndRanges) {
   auto beyond = Get(bhttp::verb::get, "/f?offset=999999999");
   EXPECT_EQ(beyond.result_int(), 500u);
   EXPECT_EQ(Get(bhttp::verb::get, "/gone").result_int(), 500u);
+}
+
+TEST_F(FileRangeTest, TemporaryFilesAreDeletedOnceSent) {
+  auto part = Get(bhttp::verb::get, "/copy");
+  EXPECT_EQ(part.body(), content_.substr(1000, 2000));
+  EXPECT_EQ(Get(bhttp::verb::get, "/copy").body(), content_.substr(1000, 2000));
+  // The response is complete before the server's last step: wait for it.
+  for (int i = 0; i < 200 && (std::filesystem::exists(dir_.path() / "copy-0") ||
+                              std::filesystem::exists(dir_.path() / "copy-1"));
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "copy-0"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "copy-1"));
+  EXPECT_TRUE(std::filesystem::exists(file_));
+  auto head = Get(bhttp::verb::head, "/copy");
+  EXPECT_EQ(head[bhttp::field::content_length], std::to_string(content_.size()));
 }
 
 TEST_F(FileRangeTest, HeadSendsHeadersOnly) {

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "common/base64.h"
@@ -17,12 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::FileContent;
 
 std::string Reason(const Status& s) { return std::string(SplitBucketError(s).reason); }
 
@@ -124,11 +118,11 @@ TEST_F(LocalBucketStoreTest, PutGetKeepsThePlainFileAndMetadata) {
   ASSERT_TRUE(put.ok()) << put.status().ToString();
   EXPECT_EQ(put->etag, QuotedMd5("x,y\n1,2\n"));
   // Exactly where jobs resolve s3://b/data/train/part-0.csv.
-  EXPECT_EQ(ReadAll(dir_.path() / "objects" / "bkt" / "data" / "train" / "part-0.csv"), "x,y\n1,2\n");
+  EXPECT_EQ(FileContent(dir_.path() / "objects" / "bkt" / "data" / "train" / "part-0.csv"), "x,y\n1,2\n");
 
   auto got = store_.GetObject("bkt", "data/train/part-0.csv");
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(ReadAll(got->file), "x,y\n1,2\n");
+  EXPECT_EQ(FileContent(got->file), "x,y\n1,2\n");
   EXPECT_EQ(got->info.size, 8u);
   EXPECT_EQ(got->info.etag, put->etag);
   EXPECT_EQ(got->info.attributes.content_type, "text/csv");
@@ -201,8 +195,8 @@ TEST_F(LocalBucketStoreTest, FileAndFolderAtOnePathAreRefused) {
   EXPECT_EQ(Reason(Put("bkt", "x/y", "x").status()), reason::kObjectExistsAsDirectory);
   EXPECT_EQ(Reason(Put("bkt", "x", "x").status()), reason::kObjectExistsAsDirectory);
   // The refused uploads left nothing behind, and the existing objects are intact.
-  EXPECT_EQ(ReadAll(store_.GetObject("bkt", "a/b")->file), "file");
-  EXPECT_EQ(ReadAll(store_.GetObject("bkt", "x/y/z")->file), "deep");
+  EXPECT_EQ(FileContent(store_.GetObject("bkt", "a/b")->file), "file");
+  EXPECT_EQ(FileContent(store_.GetObject("bkt", "x/y/z")->file), "deep");
   // Once the folder is gone, the key can be a file.
   ASSERT_TRUE(store_.DeleteObject("bkt", "x/y/z").ok());
   EXPECT_FALSE(fs::exists(dir_.path() / "objects" / "bkt" / "x"));  // emptied folders are pruned
@@ -412,7 +406,7 @@ TEST_F(LocalBucketStoreTest, MultipartUploadEtagAndValidation) {
   EXPECT_EQ(done->checksums.at("CRC32"), Base64Encode(crc(crc(p1) + crc(p2) + crc(p3))) + "-3");
   auto got = store.GetObject("bkt", "big/model.tar");
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(ReadAll(got->file), p1 + p2 + p3);
+  EXPECT_EQ(FileContent(got->file), p1 + p2 + p3);
   EXPECT_EQ(got->info.etag, expected_etag);
   EXPECT_EQ(got->info.attributes.content_type, "application/x-tar");
   // The upload is gone once completed.
@@ -456,7 +450,7 @@ TEST_F(LocalBucketStoreTest, UploadPartCopyTakesARange) {
   EXPECT_EQ(Reason(store.UploadPartCopy("bkt", "dst", upload->upload_id, 3, "bkt", "src", ByteRange{8, 5}).status()),
             reason::kInvalidArgument);
   ASSERT_TRUE(store.CompleteMultipartUpload("bkt", "dst", upload->upload_id, {{1, p1->etag}, {2, p2->etag}}).ok());
-  EXPECT_EQ(ReadAll(store.GetObject("bkt", "dst")->file), "234560123456789");
+  EXPECT_EQ(FileContent(store.GetObject("bkt", "dst")->file), "234560123456789");
 }
 
 TEST_F(LocalBucketStoreTest, DeletingABucketAbandonsItsUploads) {
@@ -484,7 +478,7 @@ TEST_F(LocalBucketStoreTest, ConcurrentPutsOfOneKeyLeaveOneConsistentObject) {
   for (auto& t : threads) t.join();
   auto got = store_.GetObject("bkt", "hot");
   ASSERT_TRUE(got.ok());
-  std::string data = ReadAll(got->file);
+  std::string data = FileContent(got->file);
   EXPECT_EQ(got->info.etag, QuotedMd5(data));
   EXPECT_EQ(got->info.size, data.size());
   // The metadata is the one written with these bytes.

@@ -6,14 +6,16 @@
 #include <sstream>
 
 #include "api/s3/s3_routes.h"
-#include "api/s3/xml.h"
 #include "common/base64.h"
 #include "common/strings.h"
 #include "objects/digests.h"
 #include "objects/local_bucket_store.h"
+#include "objects/xml.h"
 #include "test_util.h"
 
 namespace loam::api::s3 {
+
+using objects::ParseXml;
 namespace {
 
 namespace fs = std::filesystem;

@@ -1,6 +1,4 @@
-// The S3 adapter's XML writer and strict parser, and the aws-chunked decoder.
-#include "api/s3/xml.h"
-
+// The S3 XML writer and strict parser (objects/xml), and the aws-chunked decoder.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -8,9 +6,14 @@
 
 #include "api/s3/aws_chunked.h"
 #include "objects/bucket_store.h"
+#include "objects/xml.h"
 #include "test_util.h"
 
 namespace loam::api::s3 {
+
+using objects::ParseXml;
+using objects::XmlWriter;
+
 namespace {
 
 namespace fs = std::filesystem;

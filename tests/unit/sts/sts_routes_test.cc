@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "api/s3/xml.h"
+#include "objects/xml.h"
 
 namespace loam::api::sts {
 namespace {
@@ -35,10 +35,10 @@ class StsRouteTest : public ::testing::Test {
     return match.route->handler(req);
   }
 
-  static s3::XmlElement Parse(const http::Response& res) {
-    auto doc = s3::ParseXml(res.body);
+  static objects::XmlElement Parse(const http::Response& res) {
+    auto doc = objects::ParseXml(res.body);
     EXPECT_TRUE(doc.ok()) << doc.status().ToString() << "\n" << res.body;
-    return doc.ok() ? *doc : s3::XmlElement{};
+    return doc.ok() ? *doc : objects::XmlElement{};
   }
 
   static std::string HeaderOf(const http::Response& res, const std::string& name) {
@@ -52,9 +52,9 @@ class StsRouteTest : public ::testing::Test {
                           std::string_view message) {
     EXPECT_EQ(res.status, status) << res.body;
     EXPECT_EQ(res.content_type, "text/xml");
-    s3::XmlElement doc = Parse(res);
+    objects::XmlElement doc = Parse(res);
     EXPECT_EQ(doc.name, "ErrorResponse");
-    const s3::XmlElement* error = doc.Child("Error");
+    const objects::XmlElement* error = doc.Child("Error");
     ASSERT_NE(error, nullptr) << res.body;
     ASSERT_NE(error->Child("Type"), nullptr);
     EXPECT_EQ(error->Child("Type")->text, status >= 500 ? "Receiver" : "Sender");
@@ -77,14 +77,14 @@ TEST_F(StsRouteTest, GetCallerIdentityAnswersTheAccountsRoot) {
   EXPECT_EQ(res.status, 200u);
   EXPECT_EQ(res.content_type, "text/xml");
   EXPECT_NE(res.body.find("xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\""), std::string::npos) << res.body;
-  s3::XmlElement doc = Parse(res);
+  objects::XmlElement doc = Parse(res);
   EXPECT_EQ(doc.name, "GetCallerIdentityResponse");
-  const s3::XmlElement* result = doc.Child("GetCallerIdentityResult");
+  const objects::XmlElement* result = doc.Child("GetCallerIdentityResult");
   ASSERT_NE(result, nullptr) << res.body;
   EXPECT_EQ(result->Child("Account")->text, "000000000000");
   EXPECT_EQ(result->Child("Arn")->text, "arn:aws:iam::000000000000:root");
   EXPECT_EQ(result->Child("UserId")->text, "000000000000");
-  const s3::XmlElement* meta = doc.Child("ResponseMetadata");
+  const objects::XmlElement* meta = doc.Child("ResponseMetadata");
   ASSERT_NE(meta, nullptr);
   std::string request_id = meta->Child("RequestId")->text;
   EXPECT_EQ(request_id.size(), 36u);

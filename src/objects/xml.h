@@ -1,6 +1,7 @@
-// The little XML the S3 protocol needs: a writer for responses (with escaping) and a small,
-// strict parser for the few request bodies (CreateBucketConfiguration, Delete,
-// CompleteMultipartUpload). The parser keeps elements and their text, drops attributes,
+// The little XML the S3 protocol needs, on both sides of Loam: a writer (with escaping) for the
+// S3 adapter's responses and the requests sent to an external store, and a small, strict
+// parser for request bodies (CreateBucketConfiguration, Delete, CompleteMultipartUpload) and
+// an external store's answers. The parser keeps elements and their text, drops attributes,
 // namespaces prefixes, comments and processing instructions, and refuses DTDs.
 #pragma once
 
@@ -10,7 +11,7 @@
 
 #include "common/status.h"
 
-namespace loam::api::s3 {
+namespace loam::objects {
 
 inline constexpr std::string_view kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
 
@@ -45,4 +46,4 @@ struct XmlElement {
 // InvalidArgument with a description when the document is not well-formed.
 StatusOr<XmlElement> ParseXml(std::string_view document);
 
-}  // namespace loam::api::s3
+}  // namespace loam::objects

@@ -1,8 +1,8 @@
-#include "api/s3/xml.h"
+#include "objects/xml.h"
 
 #include <fmt/format.h>
 
-namespace loam::api::s3 {
+namespace loam::objects {
 
 std::string XmlEscape(std::string_view text) {
   std::string out;
@@ -279,4 +279,4 @@ class Parser {
 
 StatusOr<XmlElement> ParseXml(std::string_view document) { return Parser(document).Document(); }
 
-}  // namespace loam::api::s3
+}  // namespace loam::objects

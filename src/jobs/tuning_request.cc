@@ -48,6 +48,20 @@ Status CheckBounds(const std::string& name, double min, double max, ScalingType 
   return Status::Ok();
 }
 
+// MinValue and MaxValue of a numeric range, parsed as the range's kind (`what` they must be).
+template <typename Parse>
+auto Bounds(const json& r, const char* kind, const char* what, Parse parse)
+    -> StatusOr<std::pair<typename decltype(parse(""))::value_type, typename decltype(parse(""))::value_type>> {
+  const std::string lo = r.value("MinValue", ""), hi = r.value("MaxValue", "");
+  auto min = parse(lo), max = parse(hi);
+  if (!min || !max) {
+    return InvalidArgument(
+        fmt::format("The MinValue and MaxValue of {} hyperparameter '{}' must be {} (got '{}' and '{}').", kind,
+                    r.value("Name", ""), what, lo, hi));
+  }
+  return std::pair{*min, *max};
+}
+
 StatusOr<ScalingType> ScalingOf(const json& range) {
   return tuning::ParseScalingType(range.value("ScalingType", "Auto"));
 }
@@ -62,31 +76,22 @@ StatusOr<tuning::SearchSpace> ParseRanges(const json& ranges, const std::string&
           "a finite set of values; use CategoricalParameterRanges or IntegerParameterRanges.",
           name));
     }
-    auto min = ParseDouble(r.value("MinValue", "")), max = ParseDouble(r.value("MaxValue", ""));
-    if (!min || !max) {
-      return InvalidArgument(fmt::format(
-          "The MinValue and MaxValue of continuous hyperparameter '{}' must be numbers (got '{}' and '{}').", name,
-          r.value("MinValue", ""), r.value("MaxValue", "")));
-    }
+    ASSIGN_OR_RETURN(auto bounds, Bounds(r, "continuous", "numbers", ParseDouble));
     ASSIGN_OR_RETURN(ScalingType scaling, ScalingOf(r));
-    RETURN_IF_ERROR(CheckBounds(name, *min, *max, scaling));
-    out.push_back(ParameterRange::Continuous(name, *min, *max, scaling));
+    RETURN_IF_ERROR(CheckBounds(name, bounds.first, bounds.second, scaling));
+    out.push_back(ParameterRange::Continuous(name, bounds.first, bounds.second, scaling));
   }
   for (const auto& r : ranges.value("IntegerParameterRanges", json::array())) {
     const std::string name = r.value("Name", "");
-    auto min = ParseInt(r.value("MinValue", "")), max = ParseInt(r.value("MaxValue", ""));
-    if (!min || !max) {
-      return InvalidArgument(fmt::format(
-          "The MinValue and MaxValue of integer hyperparameter '{}' must be integers (got '{}' and '{}').", name,
-          r.value("MinValue", ""), r.value("MaxValue", "")));
-    }
+    ASSIGN_OR_RETURN(auto bounds, Bounds(r, "integer", "integers", ParseInt));
+    auto [min, max] = bounds;
     ASSIGN_OR_RETURN(ScalingType scaling, ScalingOf(r));
     if (scaling == ScalingType::kReverseLogarithmic) {
       return InvalidArgument(fmt::format(
           "Hyperparameter '{}': ReverseLogarithmic scaling is supported only for ContinuousParameterRanges.", name));
     }
-    RETURN_IF_ERROR(CheckBounds(name, static_cast<double>(*min), static_cast<double>(*max), scaling));
-    out.push_back(ParameterRange::Integer(name, *min, *max, scaling));
+    RETURN_IF_ERROR(CheckBounds(name, static_cast<double>(min), static_cast<double>(max), scaling));
+    out.push_back(ParameterRange::Integer(name, min, max, scaling));
   }
   for (const auto& r : ranges.value("CategoricalParameterRanges", json::array())) {
     const std::string name = r.value("Name", "");

@@ -15,14 +15,13 @@
 #include <string>
 
 #include "common/status.h"
+#include "jobs/training_service.h"
 #include "jobs/tuning_controller.h"
 
 namespace loam::jobs {
 
-struct TuningServiceOptions {
-  std::string region = "us-east-1";
-  std::string account = "000000000000";
-};
+// The region and account of the tuning jobs' ARNs.
+using TuningServiceOptions = TrainingServiceOptions;
 
 class TuningService {
  public:

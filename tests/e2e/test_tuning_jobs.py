@@ -12,7 +12,6 @@ through how long anything took.
 from __future__ import annotations
 
 import re
-import time
 import types
 import uuid
 
@@ -26,6 +25,7 @@ from sagemaker_helpers import (
     expect_client_error,
     file_uri,
     metric_history,
+    poll_until,
     sagemaker_client,
     sdk_hyperparameters,
 )
@@ -137,15 +137,9 @@ class Tuning:
         return f"{keep}\nchildren: {kids}\n--- server log ---\n{self.server.log_tail(3000)}"
 
     def wait_for(self, name, predicate, what, timeout=150.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            desc = self.describe(name)
-            if predicate(desc):
-                return desc
-            if time.monotonic() > deadline:
-                pytest.fail(f"tuning job {name} not {what} within {timeout:.0f}s\n{self.diagnostics(name)}",
-                            pytrace=False)
-            time.sleep(0.2)
+        return poll_until(
+            lambda: self.describe(name), predicate,
+            lambda: f"tuning job {name} not {what} within {timeout:.0f}s\n{self.diagnostics(name)}", timeout, 0.2)
 
     def wait_terminal(self, name, timeout=150.0) -> dict:
         return self.wait_for(name, lambda d: d["HyperParameterTuningJobStatus"] in TUNING_TERMINAL, "finished",

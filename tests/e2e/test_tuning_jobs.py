@@ -399,6 +399,29 @@ def test_failed_children_count_and_the_job_goes_on(tuning):
     assert len(failed) == 2 and all(c["ObjectiveStatus"] == "Failed" and c.get("FailureReason") for c in failed)
 
 
+def test_several_training_job_definitions(tuning):
+    name = tuning_name("multi")
+    fast = definition(tuning.output_dir, {"epochs": 2})
+    fast.update(DefinitionName="fast", HyperParameterRanges=ranges(epochs=None, batch_sizes=None),
+                TuningObjective={"Type": "Minimize", "MetricName": "val_loss"})
+    slow = definition(tuning.output_dir, {"learning_rate": 0.05})
+    slow.update(DefinitionName="slow", HyperParameterRanges=ranges(lr=None),
+                TuningObjective={"Type": "Minimize", "MetricName": "val_loss"})
+    request = tuning_request(name, tuning.output_dir, strategy="Random", max_jobs=4, max_parallel=2)
+    del request["TrainingJobDefinition"], request["HyperParameterTuningJobConfig"]["ParameterRanges"]
+    request["TrainingJobDefinitions"] = [fast, slow]
+    tuning.client.create_hyper_parameter_tuning_job(**request)
+    desc = tuning.wait_terminal(name)
+    assert desc["HyperParameterTuningJobStatus"] == "Completed", tuning.diagnostics(name)
+    children = sorted(tuning.children(name), key=lambda c: c["TrainingJobName"])
+    assert [c["TrainingJobDefinitionName"] for c in children] == ["fast", "slow", "fast", "slow"]
+    for child in children:
+        expected = {"learning_rate"} if child["TrainingJobDefinitionName"] == "fast" else {"epochs", "batch_size"}
+        assert set(child["TunedHyperParameters"]) == expected
+    assert desc["BestTrainingJob"]["TrainingJobDefinitionName"] in ("fast", "slow")
+    assert [d["DefinitionName"] for d in desc["TrainingJobDefinitions"]] == ["fast", "slow"]
+
+
 # ---------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------

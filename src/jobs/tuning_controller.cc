@@ -109,11 +109,13 @@ void TuningController::Run() {
     const size_t d = static_cast<size_t>(DefinitionIndex(t));
     if (d < launched.size()) ++launched[d];
   }
+  if (spec_.hyperband) hyperband_ = tuning::HyperbandSchedule::Create(*spec_.hyperband).value();
   for (size_t d = 0; d < spec_.definitions.size(); ++d) {
     tuning::StrategyOptions options;
     options.objective = spec_.objective;
     options.seed = spec_.seed + d;
-    auto strategy = tuning::MakeStrategy(spec_.strategy, spec_.definitions[d].space, options);
+    // Hyperband samples its configurations uniformly; its schedule decides which jobs go on.
+    auto strategy = tuning::MakeStrategy(hyperband_ ? "Random" : spec_.strategy, spec_.definitions[d].space, options);
     if (!strategy.ok()) {
       log::Error("tuning.strategy", {{"job", name_}, {"error", strategy.status().ToString()}});
       done_ = true;
@@ -179,6 +181,7 @@ StatusOr<bool> TuningController::Tick() {
 
   if (status == "InProgress") {
     if (spec_.early_stopping) EarlyStop(record, views);
+    if (hyperband_) HyperbandStop(record, views);
     std::string completing = loam.value("completing", "");
     if (completing.empty()) {
       CompletionState state = EvaluateCompletion(ValuesInCompletionOrder(views), spec_.objective, spec_.criteria);
@@ -344,16 +347,49 @@ void TuningController::EarlyStop(JobRecord& record, const std::vector<TrialView>
       if (curve.empty()) continue;
       auto decision = tuning::MedianStoppingRule(curve, others, spec_.objective);
       if (!decision.ok() || !decision->stop) continue;
-      trials[i]["early_stopped"] = true;
-      if (!Persist(record).ok()) return;
-      (void)deps_.training->Stop(views[i].name);
-      log::Info("tuning.early_stopped", {{"job", name_},
-                                         {"trial", views[i].name},
-                                         {"step", static_cast<int>(curve.size()) - 1},
-                                         {"best_so_far", decision->best_so_far},
-                                         {"median", decision->median}});
+      StopEarly(record, i,
+                fmt::format("step {}: best so far {} is worse than the median {} of {} completed jobs",
+                            curve.size() - 1, decision->best_so_far, decision->median, decision->compared));
     }
   }
+}
+
+void TuningController::HyperbandStop(JobRecord& record, const std::vector<TrialView>& views) {
+  json& trials = record.doc["_loam"]["trials"];
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (views[i].status != "InProgress" || views[i].arn.empty() || trials[i].value("early_stopped", false)) continue;
+    const int bracket = hyperband_->BracketOf(views[i].number);
+    std::vector<int> passed = trials[i].value("rungs_passed", std::vector<int>{});
+    const std::vector<double> curve = Curve(views[i].name);
+    for (int rung : hyperband_->Rungs(bracket)) {
+      if (static_cast<int>(curve.size()) < rung) break;
+      if (std::find(passed.begin(), passed.end(), rung) != passed.end()) continue;
+      std::vector<double> at_rung;
+      for (size_t j = 0; j < views.size(); ++j) {
+        if (views[j].arn.empty() || hyperband_->BracketOf(views[j].number) != bracket) continue;
+        const std::vector<double> other = j == i ? curve : Curve(views[j].name);
+        if (static_cast<int>(other.size()) >= rung) at_rung.push_back(other[static_cast<size_t>(rung) - 1]);
+      }
+      const double value = curve[static_cast<size_t>(rung) - 1];
+      if (!hyperband_->Continues(value, at_rung, spec_.objective)) {
+        StopEarly(record, i,
+                  fmt::format("Hyperband bracket {}, rung {}: {} is not among the best 1/{} of {} jobs", bracket,
+                              rung, value, spec_.hyperband->eta, at_rung.size()));
+        break;
+      }
+      passed.push_back(rung);
+      trials[i]["rungs_passed"] = passed;
+    }
+  }
+}
+
+void TuningController::StopEarly(JobRecord& record, size_t trial, const std::string& reason) {
+  json& t = record.doc["_loam"]["trials"][trial];
+  t["early_stopped"] = true;
+  if (!Persist(record).ok()) return;  // on record before the job is stopped
+  const std::string child = t.value("name", "");
+  (void)deps_.training->Stop(child);
+  log::Info("tuning.early_stopped", {{"job", name_}, {"trial", child}, {"reason", reason}});
 }
 
 void TuningController::LogProgress(JobRecord& record, const std::vector<TrialView>& views) {

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -68,6 +69,8 @@ class TuningController {
   Status Launch(JobRecord& record, const std::vector<TrialView>& views, int count);
   Status CreateChild(nlohmann::json& trial, const JobRecord& record);
   void EarlyStop(JobRecord& record, const std::vector<TrialView>& views);
+  void HyperbandStop(JobRecord& record, const std::vector<TrialView>& views);
+  void StopEarly(JobRecord& record, size_t trial, const std::string& reason);
   std::vector<double> Curve(const std::string& child_name);
   void LogProgress(JobRecord& record, const std::vector<TrialView>& views);
   Status Persist(JobRecord& record);
@@ -76,6 +79,7 @@ class TuningController {
   TuningDeps deps_;
   TuningSpec spec_;
   std::vector<std::unique_ptr<tuning::Strategy>> strategies_;  // one per definition; loop thread only
+  std::optional<tuning::HyperbandSchedule> hyperband_;         // with the Hyperband strategy
   std::map<std::string, std::vector<double>> curves_;          // finished children; loop thread only
   std::mutex mu_;
   std::condition_variable cv_;

@@ -165,6 +165,35 @@ uint64_t GridSize(const tuning::SearchSpace& space) {
   return total;
 }
 
+// MinResource defaults to 1; MaxResource to a static epochs, n_epochs or num_epochs
+// hyperparameter, as SageMaker does.
+StatusOr<tuning::HyperbandOptions> HyperbandOptionsOf(const json& config, const TuningSpec& spec) {
+  if (spec.early_stopping) {
+    return InvalidArgument("TrainingJobEarlyStoppingType must be Off with the Hyperband strategy: Hyperband "
+                           "stops training jobs itself.");
+  }
+  const json hc = config.value("StrategyConfig", json::object()).value("HyperbandStrategyConfig", json::object());
+  tuning::HyperbandOptions h;
+  h.min_resource = hc.value("MinResource", 1);
+  std::optional<int64_t> max;
+  if (hc.contains("MaxResource")) max = hc["MaxResource"].get<int64_t>();
+  for (const char* key : {"epochs", "n_epochs", "num_epochs"}) {
+    auto it = spec.definitions[0].static_hps.find(key);
+    if (max || it == spec.definitions[0].static_hps.end()) continue;
+    std::string v = it->second;
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    max = ParseInt(v);
+  }
+  if (!max) {
+    return InvalidArgument("The Hyperband strategy needs StrategyConfig.HyperbandStrategyConfig.MaxResource, or a "
+                           "static hyperparameter epochs, n_epochs or num_epochs that gives it.");
+  }
+  h.max_resource = static_cast<int>(std::min<int64_t>(*max, 1'000'000));
+  auto schedule = tuning::HyperbandSchedule::Create(h);
+  if (!schedule.ok()) return InvalidArgument("HyperbandStrategyConfig: " + schedule.status().message());
+  return h;
+}
+
 }  // namespace
 
 StatusOr<TuningSpec> ParseTuningSpec(const json& request) {
@@ -172,12 +201,7 @@ StatusOr<TuningSpec> ParseTuningSpec(const json& request) {
   spec.name = request.value("HyperParameterTuningJobName", "");
   const json& config = request["HyperParameterTuningJobConfig"];
   spec.strategy = config.value("Strategy", "Bayesian");
-  if (spec.strategy == "Hyperband") {
-    return InvalidArgument(
-        "Loam does not run the Hyperband strategy yet. Use the Bayesian, Random or Grid strategy (with "
-        "TrainingJobEarlyStoppingType=Auto for early stopping).");
-  }
-  if (config.contains("StrategyConfig")) {
+  if (spec.strategy != "Hyperband" && config.contains("StrategyConfig")) {
     return InvalidArgument("StrategyConfig applies only to the Hyperband strategy.");
   }
   if (request.contains("Autotune")) return InvalidArgument("Loam does not support Autotune.");
@@ -250,6 +274,9 @@ StatusOr<TuningSpec> ParseTuningSpec(const json& request) {
   }
   if (limits.contains("MaxRuntimeInSeconds")) spec.max_runtime_seconds = limits["MaxRuntimeInSeconds"].get<int64_t>();
   spec.early_stopping = config.value("TrainingJobEarlyStoppingType", "Off") == "Auto";
+  if (spec.strategy == "Hyperband") {
+    ASSIGN_OR_RETURN(spec.hyperband, HyperbandOptionsOf(config, spec));
+  }
   if (config.contains("TuningJobCompletionCriteria")) {
     const json& c = config["TuningJobCompletionCriteria"];
     if (c.contains("TargetObjectiveMetricValue")) spec.criteria.target = c["TargetObjectiveMetricValue"].get<double>();

@@ -6,7 +6,8 @@
 // Everything the service model cannot express is checked here, with SageMaker-style
 // messages (InvalidArgument): ranges (bounds that are not numbers, MinValue >= MaxValue,
 // Logarithmic scaling with MinValue <= 0, ...), Grid with a continuous range, a hyperparameter
-// both static and tuned, an objective metric missing from MetricDefinitions, Hyperband.
+// both static and tuned, an objective metric missing from MetricDefinitions, Hyperband without
+// a MaxResource or with TrainingJobEarlyStoppingType Auto.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "tuning/hyperband.h"
 #include "tuning/search_space.h"
 #include "tuning/strategy.h"
 
@@ -42,7 +44,8 @@ struct CompletionCriteria {
 
 struct TuningSpec {
   std::string name;
-  std::string strategy;  // Bayesian | Random | Grid
+  std::string strategy;  // Bayesian | Random | Grid | Hyperband
+  std::optional<tuning::HyperbandOptions> hyperband;  // with Hyperband
   tuning::ObjectiveType objective = tuning::ObjectiveType::kMinimize;
   std::vector<TuningDefinition> definitions;
   int max_jobs = 1;

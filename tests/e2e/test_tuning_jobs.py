@@ -355,6 +355,32 @@ def test_early_stopping_stops_clearly_bad_jobs(tuning):
     assert desc["BestTrainingJob"]["TunedHyperParameters"]["learning_rate"] in ("0.1", "0.2", "0.3")
 
 
+def test_hyperband_stops_jobs_at_rungs(tuning):
+    # MinResource 1, MaxResource 9, eta 3: brackets 0 (rungs at 1 and 3 epochs), 1 (rung at 3) and
+    # 2 (no rung); trials take turns: 1, 4 in bracket 0, 2, 5 in bracket 1, 3, 6 in bracket 2. The
+    # rung rule itself is unit-tested; here: the job runs, and only jobs with rungs may stop early.
+    name = tuning_name("hb")
+    request = tuning_request(name, tuning.output_dir, strategy="Hyperband", max_jobs=6, max_parallel=3,
+                             parameter_ranges=ranges(epochs=None, batch_sizes=None),
+                             static={"epochs": 9, "epoch_seconds": 0.3}, random_seed=7)
+    request["HyperParameterTuningJobConfig"]["StrategyConfig"] = {
+        "HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 9}}
+    tuning.client.create_hyper_parameter_tuning_job(**request)
+    desc = tuning.wait_terminal(name)
+    assert desc["HyperParameterTuningJobStatus"] == "Completed", tuning.diagnostics(name)
+    assert desc["HyperParameterTuningJobConfig"]["StrategyConfig"]["HyperbandStrategyConfig"]["MaxResource"] == 9
+    children = tuning.children(name)
+    assert len(children) == 6
+    assert all(c["TrainingJobStatus"] in ("Completed", "Stopped") for c in children), tuning.diagnostics(name)
+    assert all(c["ObjectiveStatus"] == "Succeeded" for c in children)
+    # RandomSeed fixes the configurations; with them a bracket-1 job is clearly worse at its rung.
+    assert desc["TrainingJobStatusCounters"]["Stopped"] >= 1, tuning.diagnostics(name)
+    for child in children:
+        number = int(child["TrainingJobName"].split("-")[-2])
+        if (number - 1) % 3 == 2:  # the last bracket never stops a job
+            assert child["TrainingJobStatus"] == "Completed", tuning.diagnostics(name)
+
+
 def test_target_objective_value_ends_the_job_early(tuning):
     name = tuning.create(strategy="Random", max_jobs=8, max_parallel=2, static={"epoch_seconds": 0.2},
                          parameter_ranges=ranges(lr=("0.05", "0.3")),
@@ -442,7 +468,9 @@ def _set_range(field, **values):
 
 
 INVALID = {
-    "hyperband": (_invalid(lambda r: r["HyperParameterTuningJobConfig"].update(Strategy="Hyperband")), "Hyperband"),
+    "hyperband_without_max_resource": (
+        _invalid(lambda r: r["HyperParameterTuningJobConfig"].update(Strategy="Hyperband")),
+        "The Hyperband strategy needs StrategyConfig.HyperbandStrategyConfig.MaxResource"),
     "min_not_below_max": (_invalid(_set_range("ContinuousParameterRanges", MinValue="0.5", MaxValue="0.1")),
                           "must be less than its MaxValue"),
     "log_min_zero": (_invalid(_set_range("ContinuousParameterRanges", MinValue="0", MaxValue="1")),

@@ -103,12 +103,37 @@ TEST(TuningRequest, RejectsInvalidRanges) {
   EXPECT_NE(ErrorOf(r).find("distinct"), std::string::npos);
 }
 
-TEST(TuningRequest, RejectsGridWithContinuousRangesAndHyperband) {
+TEST(TuningRequest, RejectsGridWithContinuousRanges) {
   json r = Request();
   r["HyperParameterTuningJobConfig"]["Strategy"] = "Grid";
   EXPECT_NE(ErrorOf(r).find("Grid strategy does not support ContinuousParameterRanges"), std::string::npos);
-  r["HyperParameterTuningJobConfig"]["Strategy"] = "Hyperband";
-  EXPECT_NE(ErrorOf(r).find("does not run the Hyperband strategy"), std::string::npos);
+}
+
+TEST(TuningRequest, HyperbandResources) {
+  json r = Request();
+  auto& config = r["HyperParameterTuningJobConfig"];
+  config["Strategy"] = "Hyperband";
+  EXPECT_NE(ErrorOf(r).find("needs StrategyConfig.HyperbandStrategyConfig.MaxResource"), std::string::npos);
+  config["StrategyConfig"] = {{"HyperbandStrategyConfig", {{"MinResource", 2}, {"MaxResource", 27}}}};
+  auto spec = ParseTuningSpec(r);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->hyperband->min_resource, 2);
+  EXPECT_EQ(spec->hyperband->max_resource, 27);
+  config["StrategyConfig"]["HyperbandStrategyConfig"]["MinResource"] = 30;
+  EXPECT_NE(ErrorOf(r).find("MinResource <= MaxResource"), std::string::npos);
+  config.erase("StrategyConfig");
+  config["ParameterRanges"].erase("IntegerParameterRanges");
+  r["TrainingJobDefinition"]["StaticHyperParameters"]["epochs"] = "9";  // MaxResource from a static epochs
+  spec = ParseTuningSpec(r);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->hyperband->min_resource, 1);
+  EXPECT_EQ(spec->hyperband->max_resource, 9);
+  config["TrainingJobEarlyStoppingType"] = "Auto";
+  EXPECT_NE(ErrorOf(r).find("must be Off with the Hyperband strategy"), std::string::npos);
+  config["Strategy"] = "Random";
+  config["TrainingJobEarlyStoppingType"] = "Off";
+  config["StrategyConfig"] = json::object();
+  EXPECT_NE(ErrorOf(r).find("StrategyConfig applies only to the Hyperband strategy"), std::string::npos);
 }
 
 TEST(TuningRequest, GridWithoutMaxJobsRunsTheWholeGrid) {

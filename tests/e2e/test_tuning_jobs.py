@@ -11,9 +11,13 @@ through how long anything took.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 import types
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -517,6 +521,26 @@ def test_duplicate_name_is_resource_in_use(reference, tuning):
     err = expect_client_error(tuning.client.create_hyper_parameter_tuning_job, "ResourceInUse",
                               **tuning_request(reference.name, tuning.output_dir))
     assert reference.desc["HyperParameterTuningJobArn"] in err.response["Error"]["Message"]
+
+
+# ---------------------------------------------------------------------------
+# The SageMaker Python SDK
+# ---------------------------------------------------------------------------
+
+SDK_PYTHON = Path(__file__).resolve().parents[2] / ".venv-sagemaker" / "bin" / "python"
+
+
+def test_sagemaker_sdk_hyperparameter_tuner(training_server):
+    if not SDK_PYTHON.exists():
+        pytest.skip("no .venv-sagemaker (scripts/setup.sh creates it with the SageMaker Python SDK v2)")
+    proc = subprocess.run(
+        [str(SDK_PYTHON), str(Path(__file__).parent / "clients" / "sagemaker_sdk_tuner.py"),
+         "--endpoint", training_server.url, "--source-dir", str(JOBS_DIR),
+         "--bucket", f"sdk-{uuid.uuid4().hex[:12]}"],
+        capture_output=True, text=True, timeout=200, env={**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1"})
+    assert proc.returncode == 0, f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["tuning_job"].startswith("sdk-tune-") and len(summary["values"]) == 4
 
 
 # ---------------------------------------------------------------------------

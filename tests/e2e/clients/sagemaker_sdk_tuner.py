@@ -10,18 +10,13 @@ one JSON summary line on success.
 import argparse
 import json
 import os
-import sys
 
 import boto3
 from sagemaker.session import Session
 from sagemaker.sklearn import SKLearn
 from sagemaker.tuner import CategoricalParameter, ContinuousParameter, HyperparameterTuner, IntegerParameter
 
-
-def check(condition, message):
-    if not condition:
-        print(f"CHECK FAILED: {message}", file=sys.stderr)
-        sys.exit(1)
+from checks import check
 
 
 def main():

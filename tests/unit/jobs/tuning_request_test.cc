@@ -221,6 +221,21 @@ TEST(TuningRequest, TrialRequestMergesStaticTunedAndObjective) {
   EXPECT_EQ((*r)["ResourceConfig"]["InstanceType"], "local");
 }
 
+TEST(TuningRequest, ResourceConfigFromHyperParameterTuningResourceConfig) {
+  json r = Request();
+  r["TrainingJobDefinition"].erase("ResourceConfig");
+  EXPECT_NE(ErrorOf(r).find("needs ResourceConfig or HyperParameterTuningResourceConfig"), std::string::npos);
+  r["TrainingJobDefinition"]["HyperParameterTuningResourceConfig"] = {
+      {"InstanceConfigs", {{{"InstanceType", "ml.m5.xlarge"}, {"InstanceCount", 2}, {"VolumeSizeInGB", 5}}}}};
+  auto spec = ParseTuningSpec(r);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  auto trial = TrialTrainingRequest(spec->definitions[0], "tune-1-001-00000000", {});
+  ASSERT_TRUE(trial.ok());
+  EXPECT_EQ((*trial)["ResourceConfig"],
+            json({{"InstanceType", "ml.m5.xlarge"}, {"InstanceCount", 2}, {"VolumeSizeInGB", 5}}));
+  EXPECT_FALSE(trial->contains("HyperParameterTuningResourceConfig"));
+}
+
 TEST(TuningRequest, ConfigurationRoundTripsThroughHyperParameters) {
   auto spec = ParseTuningSpec(Request());
   ASSERT_TRUE(spec.ok());

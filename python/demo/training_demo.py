@@ -1,4 +1,4 @@
-"""Loam's end-to-end demo, jobs part: a processing job, then a script-mode training job.
+"""Loam's end-to-end demo, jobs part: a processing job, a script-mode training job, a tuning job.
 
 The reference workflow prepares its data with a processing job and trains with an estimator;
 here boto3's `s3` and `sagemaker` clients, pointed at Loam, do it directly. The raw shards of
@@ -7,7 +7,8 @@ processing job deals the shards across two instances (ShardedByS3Key), each writ
 validation splits to s3://; the training job reads those as its `train` and `validation`
 channels, runs `python/demo/training/train.py` from sourcedir.tar.gz, its metrics are parsed
 from its log, the model is written as s3://.../model.tar.gz and downloaded with boto3, and each
-job is recorded as an MLflow run.
+job is recorded as an MLflow run. A tuning job then searches the script's learning rate and
+epochs with 6 training jobs, 2 at a time, and prints the best one.
 """
 
 import argparse
@@ -97,6 +98,64 @@ def preprocess(sm, s3):
     return outputs
 
 
+def tune(sm, channels, source_uri):
+    """A small tuning job over the same script: 6 training jobs, 2 at a time, Bayesian search."""
+    job = "diabetes-tune-" + time.strftime("%y%m%d-%H%M", time.gmtime())  # as the SageMaker SDK's tuner names it
+    print(f"==> CreateHyperParameterTuningJob {job} (Bayesian, 6 jobs, 2 in parallel, early stopping)")
+    sm.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=job,
+        HyperParameterTuningJobConfig={
+            "Strategy": "Bayesian",
+            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "val_loss"},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 6, "MaxParallelTrainingJobs": 2},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [{"Name": "learning-rate", "MinValue": "0.0001", "MaxValue": "0.05",
+                                               "ScalingType": "Logarithmic"}],
+                "IntegerParameterRanges": [{"Name": "epochs", "MinValue": "5", "MaxValue": "30"}],
+            },
+            "TrainingJobEarlyStoppingType": "Auto",
+        },
+        TrainingJobDefinition={
+            "AlgorithmSpecification": {
+                "TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+                "TrainingInputMode": "File",
+                "MetricDefinitions": [{"Name": "val_loss", "Regex": r"val_loss: ([0-9.eE+-]+)"}],
+            },
+            "StaticHyperParameters": {"sagemaker_program": '"train.py"',
+                                      "sagemaker_submit_directory": f'"{source_uri}"'},
+            "RoleArn": "arn:aws:iam::000000000000:role/loam-demo",
+            "InputDataConfig": [
+                {"ChannelName": name, "ContentType": "text/csv",
+                 "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri,
+                                                 "S3DataDistributionType": "FullyReplicated"}}}
+                for name, uri in channels.items()
+            ],
+            "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/tuning"},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+    )
+    while True:
+        d = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=job)
+        if d["HyperParameterTuningJobStatus"] in ("Completed", "Failed", "Stopped"):
+            break
+        time.sleep(1)
+    print(f"    status: {d['HyperParameterTuningJobStatus']}, training jobs {d['TrainingJobStatusCounters']}")
+    for s in sm.list_training_jobs_for_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=job, SortBy="FinalObjectiveMetricValue", SortOrder="Ascending",
+            MaxResults=10)["TrainingJobSummaries"]:
+        value = s.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value", float("nan"))
+        print(f"    {s['TrainingJobName']}: {s['TrainingJobStatus']:>9} val_loss={value:10.2f} "
+              f"{s['TunedHyperParameters']}")
+    best = d.get("BestTrainingJob")
+    if not best:
+        raise SystemExit(f"tuning found no model: {d.get('FailureReason')}")
+    print(f"    best: {best['TrainingJobName']} val_loss="
+          f"{best['FinalHyperParameterTuningJobObjectiveMetric']['Value']:.2f} {best['TunedHyperParameters']}")
+    print(f"    MLflow: experiment 'diabetes-tune' holds the tuning job's run with its "
+          f"{sum(d['TrainingJobStatusCounters'].values())} training runs as children")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
@@ -110,6 +169,7 @@ def main():
     work = os.path.join(args.data_dir, "demo-training")
     channels = preprocess(sm, s3)
     job = "diabetes-sgd-" + time.strftime("%Y-%m-%d-%H-%M-%S-000", time.gmtime())
+    source_uri = upload_source_dir(s3, os.path.join(HERE, "training"))
     print(f"==> CreateTrainingJob {job} (scikit-learn script mode)")
     sm.create_training_job(
         TrainingJobName=job,
@@ -128,7 +188,7 @@ def main():
             "epochs": "30",
             "learning-rate": "0.005",
             "sagemaker_program": '"train.py"',
-            "sagemaker_submit_directory": f'"{upload_source_dir(s3, os.path.join(HERE, "training"))}"',
+            "sagemaker_submit_directory": f'"{source_uri}"',
         },
         InputDataConfig=[
             {"ChannelName": name, "ContentType": "text/csv",
@@ -175,6 +235,7 @@ def main():
           f"{len(history)} val_loss points, params {sorted(p['key'] for p in run['data']['params'])}, "
           f"artifacts {[a['path'] for a in artifacts]} (the script logged its model into the job's run)")
     print(f"    logs: build/loam logs {job} --endpoint {args.endpoint}")
+    tune(sm, channels, source_uri)
 
 
 if __name__ == "__main__":

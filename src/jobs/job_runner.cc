@@ -139,17 +139,6 @@ tracking::RunStatus RunStatusOf(const JobOutcome& outcome) {
   return tracking::RunStatus::kFailed;
 }
 
-std::string EncodeToken(size_t offset) { return Base64Encode(json{{"offset", offset}}.dump()); }
-
-StatusOr<size_t> DecodeToken(const std::string& token) {
-  auto raw = Base64Decode(token);
-  json j = raw ? json::parse(*raw, nullptr, false) : json();
-  if (!j.is_object() || !j.contains("offset") || !j["offset"].is_number_unsigned()) {
-    return InvalidArgument("Invalid pagination token.");
-  }
-  return j["offset"].get<size_t>();
-}
-
 std::optional<int64_t> TimeMillis(const json& request, const char* field) {
   if (!request.contains(field) || !request[field].is_number()) return std::nullopt;
   return static_cast<int64_t>(request[field].get<double>() * 1000.0);
@@ -269,9 +258,19 @@ Status JobRunner::Recover() {
   return Status::Ok();
 }
 
-StatusOr<json> JobRunner::List(const json& request, JobListQuery q, const char* list_key,
-                               const std::function<json(const JobRecord&)>& summary) {
-  q.kind = kind_->kind();
+std::string EncodePageToken(size_t offset) { return Base64Encode(json{{"offset", offset}}.dump()); }
+
+StatusOr<size_t> DecodePageToken(const std::string& token) {
+  auto raw = Base64Decode(token);
+  json j = raw ? json::parse(*raw, nullptr, false) : json();
+  if (!j.is_object() || !j.contains("offset") || !j["offset"].is_number_unsigned()) {
+    return InvalidArgument("Invalid pagination token.");
+  }
+  return j["offset"].get<size_t>();
+}
+
+StatusOr<json> ListJobPage(JobStore& store, const json& request, JobListQuery q, const char* list_key,
+                           const std::function<json(const JobRecord&)>& summary) {
   if (request.contains("NameContains")) q.name_contains = request["NameContains"].get<std::string>();
   if (request.contains("StatusEquals")) q.status_equals = request["StatusEquals"].get<std::string>();
   q.created_after_ms = TimeMillis(request, "CreationTimeAfter");
@@ -283,14 +282,20 @@ StatusOr<json> JobRunner::List(const json& request, JobListQuery q, const char* 
   q.descending = request.value("SortOrder", "Descending") == "Descending";
   q.limit = static_cast<size_t>(request.value("MaxResults", 10));
   if (request.contains("NextToken")) {
-    ASSIGN_OR_RETURN(q.offset, DecodeToken(request["NextToken"].get<std::string>()));
+    ASSIGN_OR_RETURN(q.offset, DecodePageToken(request["NextToken"].get<std::string>()));
   }
-  ASSIGN_OR_RETURN(auto page, deps_.store->ListJobs(q));
+  ASSIGN_OR_RETURN(auto page, store.ListJobs(q));
   json summaries = json::array();
   for (const auto& job : page.first) summaries.push_back(summary(job));
   json out = {{list_key, summaries}};
-  if (page.second) out["NextToken"] = EncodeToken(q.offset + q.limit);
+  if (page.second) out["NextToken"] = EncodePageToken(q.offset + q.limit);
   return out;
+}
+
+StatusOr<json> JobRunner::List(const json& request, JobListQuery q, const char* list_key,
+                               const std::function<json(const JobRecord&)>& summary) {
+  q.kind = kind_->kind();
+  return ListJobPage(*deps_.store, request, std::move(q), list_key, summary);
 }
 
 StatusOr<std::string> JobRunner::ReadLog(const std::string& name, const std::string& host, uint64_t offset,

@@ -51,6 +51,16 @@ struct JobRunnerDeps {
 
 struct JobWorker;
 
+// One page of a SageMaker List call over the store: `query` completed from the request's
+// NameContains, StatusEquals, time bounds, SortBy, SortOrder, MaxResults and NextToken, each
+// row turned into a summary under `list_key`.
+StatusOr<nlohmann::json> ListJobPage(JobStore& store, const nlohmann::json& request, JobListQuery query,
+                                     const char* list_key,
+                                     const std::function<nlohmann::json(const JobRecord&)>& summary);
+// The NextToken of List calls: an offset into the sorted rows.
+std::string EncodePageToken(size_t offset);
+StatusOr<size_t> DecodePageToken(const std::string& token);
+
 class JobRunner {
  public:
   JobRunner(std::shared_ptr<const JobKind> kind, JobRunnerOptions options, JobRunnerDeps deps);

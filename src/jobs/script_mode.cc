@@ -77,7 +77,9 @@ Hyperparameters SplitHyperparameters(const nlohmann::json& raw_map) {
   if (!raw_map.is_object()) return out;
   for (const auto& [k, v] : raw_map.items()) {
     nlohmann::json decoded = v.is_string() ? DecodeHyperparameter(v.get<std::string>()) : v;
-    if (k.rfind("sagemaker_", 0) == 0) {
+    // _tuning_objective_metric is the tuning job's note to built-in algorithms, not an argument
+    // for a script.
+    if (k.rfind("sagemaker_", 0) == 0 || k == "_tuning_objective_metric") {
       out.sagemaker[k] = decoded;
     } else {
       out.user[k] = decoded;

@@ -22,7 +22,8 @@ std::string PythonStr(const nlohmann::json& value);
 
 struct Hyperparameters {
   nlohmann::json user = nlohmann::json::object();       // decoded, without sagemaker_*
-  nlohmann::json sagemaker = nlohmann::json::object();  // decoded sagemaker_* settings
+  // decoded sagemaker_* settings, and a tuning job's _tuning_objective_metric
+  nlohmann::json sagemaker = nlohmann::json::object();
 };
 Hyperparameters SplitHyperparameters(const nlohmann::json& raw_map);
 

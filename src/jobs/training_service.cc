@@ -29,12 +29,16 @@ std::vector<tracking::DatasetInput> ChannelDatasets(const json& request) {
 
 }  // namespace
 
-StatusOr<json> TrainingService::Create(const json& request) {
+Status TrainingService::Check(const json& request) {
+  RETURN_IF_ERROR(CheckTrainingRequest(request, *runner_->deps().locations));
+  return MetricParser::Create(runner_->kind().metric_definitions(request)).status();
+}
+
+StatusOr<json> TrainingService::Create(const json& request, const TrainingJobParent* parent) {
   const std::string name = request["TrainingJobName"].get<std::string>();
   const std::string arn = ArnOf(name);
   const JobRunnerDeps& deps = runner_->deps();
-  RETURN_IF_ERROR(CheckTrainingRequest(request, *deps.locations));
-  RETURN_IF_ERROR(MetricParser::Create(runner_->kind().metric_definitions(request)).status());
+  RETURN_IF_ERROR(Check(request));
   if (runner_->Load(name).ok()) return AlreadyExists(DuplicateJobMessage(arn));
   RETURN_IF_ERROR(runner_->CheckActiveJobLimit("Number of concurrent training jobs"));
 
@@ -58,20 +62,27 @@ StatusOr<json> TrainingService::Create(const json& request) {
     doc["AlgorithmSpecification"]["EnableSageMakerMetricsTimeSeries"] = false;
   }
 
-  const std::string experiment = ExperimentNameFor(request, name);
-  ASSIGN_OR_RETURN(auto run, runner_->OpenRun(
-      experiment, name,
-      {{"sagemaker.training_job_name", name},
-       {"sagemaker.training_job_arn", arn},
-       {"sagemaker.training_image", request["AlgorithmSpecification"].value("TrainingImage", "")},
-       {"sagemaker.instance_type", request["ResourceConfig"].value("InstanceType", "")},
-       {"sagemaker.instance_count", std::to_string(request["ResourceConfig"].value("InstanceCount", 1))}},
-      ChannelDatasets(request)));
+  std::vector<tracking::Tag> run_tags = {
+      {"sagemaker.training_job_name", name},
+      {"sagemaker.training_job_arn", arn},
+      {"sagemaker.training_image", request["AlgorithmSpecification"].value("TrainingImage", "")},
+      {"sagemaker.instance_type", request["ResourceConfig"].value("InstanceType", "")},
+      {"sagemaker.instance_count", std::to_string(request["ResourceConfig"].value("InstanceCount", 1))}};
+  if (parent != nullptr) {
+    doc["TuningJobArn"] = parent->tuning_job_arn;
+    run_tags.push_back({"mlflow.parentRunId", parent->run_id});
+    run_tags.push_back({"sagemaker.tuning_job_name", parent->tuning_job_name});
+    run_tags.push_back({"sagemaker.tuning_job_arn", parent->tuning_job_arn});
+  }
+  const std::string experiment = parent != nullptr ? parent->experiment : ExperimentNameFor(request, name);
+  ASSIGN_OR_RETURN(auto run, runner_->OpenRun(experiment, name, std::move(run_tags), ChannelDatasets(request)));
   doc["_loam"] = {{"run_id", run.run_id}, {"experiment_id", run.experiment_id}, {"processes", json::array()}};
 
   std::vector<Tag> tags;
   for (const auto& t : request.value("Tags", json::array())) tags.push_back({t.value("Key", ""), t.value("Value", "")});
-  Status submitted = runner_->Submit({"training", name, arn, "InProgress", now_ms, now_ms, "", doc}, tags, run.run_id);
+  Status submitted = runner_->Submit(
+      {"training", name, arn, "InProgress", now_ms, now_ms, parent != nullptr ? parent->tuning_job_name : "", doc},
+      tags, run.run_id);
   if (submitted.code() == StatusCode::kAlreadyExists) return AlreadyExists(DuplicateJobMessage(arn));
   RETURN_IF_ERROR(submitted);
   return json{{"TrainingJobArn", arn}};

@@ -19,11 +19,22 @@ struct TrainingServiceOptions {
   std::string account = "000000000000";
 };
 
+// The tuning job a training job belongs to: its run is a child of the tuning job's run, in the
+// tuning job's experiment; DescribeTrainingJob reports TuningJobArn.
+struct TrainingJobParent {
+  std::string tuning_job_name;
+  std::string tuning_job_arn;
+  std::string experiment;  // MLflow experiment name
+  std::string run_id;      // the tuning job's MLflow run
+};
+
 class TrainingService {
  public:
   TrainingService(TrainingServiceOptions options, std::shared_ptr<JobRunner> runner);
 
-  StatusOr<nlohmann::json> Create(const nlohmann::json& request);
+  StatusOr<nlohmann::json> Create(const nlohmann::json& request, const TrainingJobParent* parent = nullptr);
+  // The checks Create makes before accepting a request, without creating anything.
+  Status Check(const nlohmann::json& request);
   StatusOr<nlohmann::json> Describe(const std::string& name);
   StatusOr<nlohmann::json> List(const nlohmann::json& request);
   Status Stop(const std::string& name) { return runner_->Stop(name); }
@@ -34,6 +45,7 @@ class TrainingService {
   }
 
   std::string ArnOf(const std::string& name) const;
+  JobRunner& runner() { return *runner_; }
 
  private:
   TrainingServiceOptions options_;

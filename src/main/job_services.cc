@@ -11,10 +11,11 @@ namespace fs = std::filesystem;
 
 Status JobServices::Recover() {
   for (auto& r : runners) RETURN_IF_ERROR(r->Recover());
-  return Status::Ok();
+  return tuning->Recover();  // after the runners: the tuning loops find their training jobs re-attached
 }
 
 void JobServices::Shutdown() {
+  tuning->Shutdown();  // first: a loop must not create training jobs on a runner that has shut down
   for (auto& r : runners) r->Shutdown();
 }
 
@@ -71,6 +72,13 @@ StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& dat
   services.training = std::make_shared<jobs::TrainingService>(jobs::TrainingServiceOptions{flags.region, "000000000000"},
                                                               training_runner);
   services.processing = std::make_shared<jobs::ProcessingService>(flags.region, "000000000000", processing_runner);
+  jobs::TuningDeps tuning_deps;
+  tuning_deps.store = store;
+  tuning_deps.tracking = deps.tracking;
+  tuning_deps.training = services.training;
+  tuning_deps.clock = deps.clock;
+  services.tuning =
+      std::make_shared<jobs::TuningService>(jobs::TuningServiceOptions{flags.region, "000000000000"}, tuning_deps);
   services.log_streams = std::make_shared<jobs::JobLogStreams>(std::map<std::string, std::shared_ptr<jobs::JobRunner>>{
       {"/aws/sagemaker/TrainingJobs", training_runner}, {"/aws/sagemaker/ProcessingJobs", processing_runner}});
   services.tags = std::make_shared<jobs::ResourceTags>(store);

@@ -14,6 +14,7 @@
 #include "jobs/resource_tags.h"
 #include "jobs/processing_service.h"
 #include "jobs/training_service.h"
+#include "jobs/tuning_service.h"
 #include "objects/bucket_store.h"
 #include "tracking/tracking_service.h"
 
@@ -34,6 +35,7 @@ struct JobServices {
   std::vector<std::shared_ptr<jobs::JobRunner>> runners;
   std::shared_ptr<jobs::TrainingService> training;
   std::shared_ptr<jobs::ProcessingService> processing;
+  std::shared_ptr<jobs::TuningService> tuning;
   std::shared_ptr<jobs::ResourceTags> tags;
   std::shared_ptr<jobs::JobLogStreams> log_streams;  // the CloudWatch Logs view
 

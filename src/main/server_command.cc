@@ -114,7 +114,7 @@ int RunServer(const ServerFlags& flags) {
     log::Error("startup.jobs", {{"error", job_services.status().ToString()}});
     return 1;
   }
-  api::sagemaker::AddRoutes(*router, {job_services->training, job_services->processing, job_services->tags});
+  api::sagemaker::AddRoutes(*router, {job_services->training, job_services->processing, job_services->tags, job_services->tuning});
   api::cloudwatch::AddLogsRoutes(*router, job_services->log_streams);
   if (Status s = job_services->Recover(); !s.ok()) {
     log::Error("startup.recover", {{"error", s.ToString()}});

@@ -441,6 +441,20 @@ def metric_history(api, run_id: str, key: str) -> list[dict]:
 # ---------------------------------------------------------------------------
 
 
+def poll_until(read: Callable[[], dict], predicate: Callable[[dict], bool], failure: Callable[[], str],
+               timeout: float, interval: float = POLL_S) -> dict:
+    """Calls ``read()`` until ``predicate`` holds for its result, which it returns; after
+    ``timeout`` seconds fails the test with ``failure()``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if predicate(value):
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(failure(), pytrace=False)
+        time.sleep(interval)
+
+
 class TrainingJobs:
     """Creates and follows training jobs on one server, writing output under ``output_dir``."""
 
@@ -507,17 +521,9 @@ class TrainingJobs:
     def wait_for(self, name: str, predicate: Callable[[dict], bool], what: str,
                  timeout: float = DEFAULT_TIMEOUT_S) -> dict:
         """Polls Describe until ``predicate(desc)``; fails with diagnostics after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            desc = self.describe(name)
-            if predicate(desc):
-                return desc
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"training job {name} not {what} within {timeout:.0f}s\n{self.diagnostics(name)}",
-                    pytrace=False,
-                )
-            time.sleep(POLL_S)
+        return poll_until(
+            lambda: self.describe(name), predicate,
+            lambda: f"training job {name} not {what} within {timeout:.0f}s\n{self.diagnostics(name)}", timeout)
 
     def wait_terminal(self, name: str, timeout: float = DEFAULT_TIMEOUT_S) -> dict:
         return self.wait_for(

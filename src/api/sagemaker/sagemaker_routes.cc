@@ -3,6 +3,7 @@
 #include <charconv>
 #include <functional>
 
+#include "api/aws/aws_errors.h"
 #include "api/aws/aws_json.h"
 
 namespace loam::api::sagemaker {
@@ -63,6 +64,27 @@ void AddRoutes(http::Router& router, const SageMakerServices& s) {
   service.operations["StopProcessingJob"] = [processing](const json& in) -> StatusOr<json> {
     RETURN_IF_ERROR(processing->Stop(in["ProcessingJobName"].get<std::string>()));
     return json::object();
+  };
+  auto tuning = s.tuning;
+  // SageMaker names a missing tuning job ResourceNotFound (a missing training job is a
+  // ValidationException).
+  auto tuning_call = [](StatusOr<json> result) -> StatusOr<json> {
+    if (result.status().code() == StatusCode::kNotFound) {
+      return aws::AwsError(StatusCode::kNotFound, aws::kResourceNotFound, result.status().message());
+    }
+    return result;
+  };
+  service.operations["CreateHyperParameterTuningJob"] = [tuning](const json& in) { return tuning->Create(in); };
+  service.operations["DescribeHyperParameterTuningJob"] = [tuning, tuning_call](const json& in) {
+    return tuning_call(tuning->Describe(in["HyperParameterTuningJobName"].get<std::string>()));
+  };
+  service.operations["ListHyperParameterTuningJobs"] = [tuning](const json& in) { return tuning->List(in); };
+  service.operations["StopHyperParameterTuningJob"] = [tuning, tuning_call](const json& in) -> StatusOr<json> {
+    Status stopped = tuning->Stop(in["HyperParameterTuningJobName"].get<std::string>());
+    return tuning_call(stopped.ok() ? StatusOr<json>(json::object()) : StatusOr<json>(stopped));
+  };
+  service.operations["ListTrainingJobsForHyperParameterTuningJob"] = [tuning, tuning_call](const json& in) {
+    return tuning_call(tuning->ListTrainingJobs(in));
   };
   service.operations["AddTags"] = [tags](const json& in) { return tags->Add(in); };
   service.operations["ListTags"] = [tags](const json& in) { return tags->List(in); };

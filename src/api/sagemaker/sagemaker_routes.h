@@ -8,6 +8,7 @@
 #include "jobs/processing_service.h"
 #include "jobs/resource_tags.h"
 #include "jobs/training_service.h"
+#include "jobs/tuning_service.h"
 
 namespace loam::api::sagemaker {
 
@@ -15,6 +16,7 @@ struct SageMakerServices {
   std::shared_ptr<jobs::TrainingService> training;
   std::shared_ptr<jobs::ProcessingService> processing;
   std::shared_ptr<jobs::ResourceTags> tags;
+  std::shared_ptr<jobs::TuningService> tuning;
 };
 
 void AddRoutes(http::Router& router, const SageMakerServices& services);

@@ -7,7 +7,6 @@ Exits non-zero on the first failed check; prints one JSON summary line on succes
 
 import argparse
 import json
-import sys
 import uuid
 
 import mlflow
@@ -15,11 +14,7 @@ import numpy as np
 from mlflow import MlflowClient
 from sklearn.linear_model import LinearRegression
 
-
-def check(condition, message):
-    if not condition:
-        print(f"CHECK FAILED: {message}", file=sys.stderr)
-        sys.exit(1)
+from checks import check
 
 
 def main():

@@ -1,5 +1,6 @@
 #include "main/job_services.h"
 
+#include "common/account.h"
 #include "common/log.h"
 #include "executors/local_executor.h"
 #include "jobs/processing_kind.h"
@@ -69,16 +70,16 @@ StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& dat
   };
   auto training_runner = runner_for(std::make_shared<jobs::TrainingKind>());
   auto processing_runner = runner_for(std::make_shared<jobs::ProcessingKind>());
-  services.training = std::make_shared<jobs::TrainingService>(jobs::TrainingServiceOptions{flags.region, "000000000000"},
+  services.training = std::make_shared<jobs::TrainingService>(jobs::TrainingServiceOptions{flags.region, std::string(kAccountId)},
                                                               training_runner);
-  services.processing = std::make_shared<jobs::ProcessingService>(flags.region, "000000000000", processing_runner);
+  services.processing = std::make_shared<jobs::ProcessingService>(flags.region, std::string(kAccountId), processing_runner);
   jobs::TuningDeps tuning_deps;
   tuning_deps.store = store;
   tuning_deps.tracking = deps.tracking;
   tuning_deps.training = services.training;
   tuning_deps.clock = deps.clock;
   services.tuning =
-      std::make_shared<jobs::TuningService>(jobs::TuningServiceOptions{flags.region, "000000000000"}, tuning_deps);
+      std::make_shared<jobs::TuningService>(jobs::TuningServiceOptions{flags.region, std::string(kAccountId)}, tuning_deps);
   services.log_streams = std::make_shared<jobs::JobLogStreams>(std::map<std::string, std::shared_ptr<jobs::JobRunner>>{
       {"/aws/sagemaker/TrainingJobs", training_runner}, {"/aws/sagemaker/ProcessingJobs", processing_runner}});
   services.tags = std::make_shared<jobs::ResourceTags>(store);

@@ -170,3 +170,44 @@ def test_an_unreachable_store_stops_the_start_with_a_clear_message(tmp_path):
     assert "exited with code 1" in message
     assert "startup.object_store" in message and f"127.0.0.1:{port}" in message
     assert "could not be reached" in message
+
+
+def test_jobs_read_and_write_s3_uris_in_the_external_store(s3rver, loam_server_factory, tmp_path):
+    """A processing job sharded over two instances, its raw data and code uploaded through Loam,
+    its outputs read straight from s3rver: every s3:// URI of a job goes through the external
+    store, nothing through Loam's data directory."""
+    from conftest import external_store_args, training_server_args
+    from sagemaker_helpers import JOBS_DIR, sagemaker_client, write_diabetes_csv
+    from test_processing_jobs import processing_request, wait_terminal
+
+    server = loam_server_factory(*training_server_args(), *external_store_args(s3rver))
+    s3 = s3_client(server.url)
+    bucket = f"ext-jobs-{free_port()}"
+    s3.create_bucket(Bucket=bucket)
+    raw = tmp_path / "raw"
+    write_diabetes_csv(raw, shards=4)
+    for shard in sorted(raw.glob("*.csv")):
+        s3.upload_file(str(shard), bucket, f"raw/{shard.name}")
+    s3.upload_file(str(JOBS_DIR / "preprocess.py"), bucket, "code/preprocess.py")
+
+    name = f"ext-prep-{free_port()}"
+    req = processing_request(name, f"s3://{bucket}/raw/", tmp_path / "unused", instances=2,
+                             distribution="ShardedByS3Key")
+    req["ProcessingInputs"][1]["S3Input"]["S3Uri"] = f"s3://{bucket}/code/preprocess.py"
+    for out in req["ProcessingOutputConfig"]["Outputs"]:
+        out["S3Output"]["S3Uri"] = f"s3://{bucket}/{name}/{out['OutputName']}"
+    sm = sagemaker_client(server.url)
+    sm.create_processing_job(**req)
+    d = wait_terminal(sm, name)
+    assert d["ProcessingJobStatus"] == "Completed", d
+
+    direct = s3rver.client()  # past Loam
+    keys = sorted(o["Key"] for o in direct.list_objects_v2(Bucket=bucket, Prefix=f"{name}/")["Contents"])
+    assert keys == sorted(f"{name}/{kind}/{host}{suffix}" for host in ("algo-1", "algo-2")
+                          for kind, suffix in (("test", ".csv"), ("train", ".csv"), ("train", "-manifest.json")))
+    import json
+    dealt = []
+    for host in ("algo-1", "algo-2"):
+        dealt += json.loads(direct.get_object(Bucket=bucket, Key=f"{name}/train/{host}-manifest.json")["Body"].read())["files"]
+    assert sorted(dealt) == sorted(p.name for p in raw.glob("*.csv"))  # each shard once, from s3rver
+    assert not (server.data_dir / "objects" / bucket).exists()  # nothing kept locally

@@ -39,47 +39,29 @@ if ! cmp -s tests/node/package-lock.json tests/node/node_modules/.package-lock.i
   cp tests/node/package-lock.json tests/node/node_modules/.package-lock.installed
 fi
 
-# Python side: the real clients the tests and the demo drive Loam with (pinned).
+# Python side: virtualenvs of pinned PyPI packages, each (re)installed when its pins change.
 PY=${LOAM_PYTHON:-python3}
-if [[ ! -x .venv/bin/python ]]; then
-  echo "==> creating .venv"
-  "$PY" -m venv .venv
-fi
-if ! cmp -s python/requirements.txt .venv/.requirements.installed 2>/dev/null ||
-   ! cmp -s python/constraints.txt .venv/.constraints.installed 2>/dev/null; then
-  echo "==> pip install -r python/requirements.txt"
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r python/requirements.txt -c python/constraints.txt
-  cp python/requirements.txt .venv/.requirements.installed
-  cp python/constraints.txt .venv/.constraints.installed
-fi
-
-# The current mlflow client (3.x) gets a virtualenv of its own, for the end-to-end suite.
-if [[ ! -x .venv-mlflow3/bin/python ]]; then
-  echo "==> creating .venv-mlflow3"
-  "$PY" -m venv .venv-mlflow3
-fi
-if ! cmp -s python/constraints-mlflow3.txt .venv-mlflow3/.constraints.installed 2>/dev/null; then
-  echo "==> pip install -r python/requirements-mlflow3.txt"
-  .venv-mlflow3/bin/pip install -q --upgrade pip
-  .venv-mlflow3/bin/pip install -q -r python/requirements-mlflow3.txt -c python/constraints-mlflow3.txt
-  cp python/constraints-mlflow3.txt .venv-mlflow3/.constraints.installed
-fi
-
-# The SageMaker Python SDK v2 gets a virtualenv of its own (.venv-sagemaker): it pins a newer
-# boto3 and pandas than the mlflow 2 client of .venv allows.
-if [[ -f python/constraints-sagemaker.txt ]]; then
-  if [[ ! -x .venv-sagemaker/bin/python ]]; then
-    echo "==> creating .venv-sagemaker"
-    "$PY" -m venv .venv-sagemaker
+ensure_venv() {  # DIR REQUIREMENTS CONSTRAINTS
+  local dir=$1 requirements=$2 constraints=$3
+  if [[ ! -x $dir/bin/python ]]; then
+    echo "==> creating $dir"
+    "$PY" -m venv "$dir"
   fi
-  if ! cmp -s python/constraints-sagemaker.txt .venv-sagemaker/.constraints.installed 2>/dev/null; then
-    echo "==> pip install -r python/requirements-sagemaker.txt"
-    .venv-sagemaker/bin/pip install -q --upgrade pip
-    .venv-sagemaker/bin/pip install -q -r python/requirements-sagemaker.txt -c python/constraints-sagemaker.txt
-    cp python/constraints-sagemaker.txt .venv-sagemaker/.constraints.installed
+  if ! cmp -s "$requirements" "$dir/.requirements.installed" 2>/dev/null ||
+     ! cmp -s "$constraints" "$dir/.constraints.installed" 2>/dev/null; then
+    echo "==> pip install -r $requirements ($dir)"
+    "$dir/bin/pip" install -q --upgrade pip
+    "$dir/bin/pip" install -q -r "$requirements" -c "$constraints"
+    cp "$requirements" "$dir/.requirements.installed"
+    cp "$constraints" "$dir/.constraints.installed"
   fi
-fi
+}
+# The real clients the tests and the demo drive Loam with, and light ML libraries.
+ensure_venv .venv python/requirements.txt python/constraints.txt
+# The current mlflow client (3.x), so the end-to-end suite checks both major versions.
+ensure_venv .venv-mlflow3 python/requirements-mlflow3.txt python/constraints-mlflow3.txt
+# The SageMaker Python SDK v2: it pins a newer boto3 and pandas than the mlflow 2 client allows.
+ensure_venv .venv-sagemaker python/requirements-sagemaker.txt python/constraints-sagemaker.txt
 
 echo "==> building (build/)"
 BUILD_TYPE=${LOAM_BUILD_TYPE:-RelWithDebInfo}

@@ -48,6 +48,7 @@ Status StageCode(const json& sagemaker_hps, const DataLocations& locations, cons
   ASSIGN_OR_RETURN(DataLocation location, locations.Parse(uri));
   std::error_code ec;
   if (!location.s3 && fs::is_directory(location.path, ec)) return CopyTree(location.path, code_dir);
+  if (!location.s3 && fs::is_regular_file(location.path, ec)) return ExtractArchive(location.path, code_dir);
   // An archive (sourcedir.tar.gz, as the SDK uploads it) or, failing that, a prefix of files.
   fs::path archive = code_dir.parent_path() / "sourcedir.tar.gz";
   Status fetched = locations.FetchFile(uri, archive);

@@ -293,7 +293,7 @@ double Median(std::vector<double> v) {
 }
 
 std::string Fmt(double x) {
-  char buf[64];
+  char buf[2048];
   if (!std::isfinite(x)) return "n/a";
   if (x == 0) return "0";
   if (std::abs(x) >= 1000 || std::abs(x) < 0.001) {
@@ -306,32 +306,37 @@ std::string Fmt(double x) {
 
 // Suggest(1) latency of the Bayesian strategy on a 6-d space (shifted Hartmann-6) with n
 // completed observations: one strategy object, the history grown by evaluating its suggestions,
-// `reps` timed calls at n, n + 1, ... completed observations; the median in milliseconds.
-double LatencyMs(int n, int reps) {
+// `reps` timed calls at n, n + 1, ... completed observations; the median and the first call (a
+// full hyperparameter fit) in milliseconds.
+struct Latency {
+  double median_ms = std::nan("");
+  double full_fit_ms = std::nan("");
+};
+Latency LatencyMs(int n, int reps) {
   const Problem p = Problems()[2];
   Instance inst = p.make(1);
   auto space = SearchSpace::Create(inst.ranges);
-  if (!space.ok()) return std::nan("");
+  if (!space.ok()) return {};
   auto s = loam::tuning::MakeStrategy("Bayesian", *space, StrategyOptions{.seed = 7});
   auto r = loam::tuning::MakeStrategy("Random", *space, StrategyOptions{.seed = 7});
-  if (!s.ok() || !r.ok()) return std::nan("");
+  if (!s.ok() || !r.ok()) return {};
   std::vector<Trial> history;
   auto add = [&](const std::vector<Configuration>& cs) {
     for (const Configuration& c : cs) history.push_back({.config = c, .status = TrialStatus::kCompleted, .objective = inst.f(c)});
   };
   // The observations before n: random points (what they are does not change the cost of a fit).
   auto pts = (*r)->Suggest(n, history);
-  if (!pts.ok()) return std::nan("");
+  if (!pts.ok()) return {};
   add(*pts);
   std::vector<double> ms;
   for (int k = 0; k < reps; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
     auto c = (*s)->Suggest(1, history);
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    if (!c.ok()) return std::nan("");
+    if (!c.ok()) return {};
     add(*c);
   }
-  return Median(ms);
+  return {.median_ms = Median(ms), .full_fit_ms = ms.front()};
 }
 
 }  // namespace
@@ -439,7 +444,7 @@ int main(int argc, char** argv) {
   // Latency after the quality runs, with nothing else of this benchmark running.
   const std::vector<int> latency_at = {50, 100, 200};
   const int reps = quick ? 3 : 5;
-  std::vector<double> latency;
+  std::vector<Latency> latency;
   for (int n : latency_at) latency.push_back(LatencyMs(n, reps));
 
   std::ostringstream md;
@@ -456,7 +461,7 @@ int main(int argc, char** argv) {
     const double s5 = rnd > 0 ? b5 / rnd : std::nan("");
     score_sum[0] += s1;
     score_sum[1] += s5;
-    char buf[512];
+    char buf[2048];
     std::snprintf(buf, sizeof buf, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %.1f / %.1f |", p.name.c_str(),
                   p.dims, budget_of(p), Fmt(p.fstar).c_str(), Fmt(rnd).c_str(), Fmt(b1).c_str(), Fmt(b5).c_str(),
                   Fmt(s1).c_str(), Fmt(s5).c_str(), Median(seconds[{i, "Bayesian", 1}]),
@@ -466,7 +471,7 @@ int main(int argc, char** argv) {
   const double score1 = score_sum[0] / static_cast<double>(problems.size());
   const double score5 = score_sum[1] / static_cast<double>(problems.size());
   const bool full = !quick && only.empty() && seeds == 20;
-  char buf[512];
+  char buf[2048];
 
   line("#### Goals");
   line("");
@@ -479,7 +484,7 @@ int main(int argc, char** argv) {
                 score5 <= 0.15 ? "yes" : "**no**");
   line(buf);
   std::snprintf(buf, sizeof buf, "| Bayesian Suggest(1) at 200 observations, d = 6 (median of %d) | < 100 ms | %.0f ms | %s |",
-                reps, latency[2], latency[2] < 100 ? "yes" : "**no**");
+                reps, latency[2].median_ms, latency[2].median_ms < 100 ? "yes" : "**no**");
   line(buf);
   line("");
   if (!full) {
@@ -506,17 +511,18 @@ int main(int argc, char** argv) {
   line("");
   line("#### Suggestion latency (Bayesian, Suggest(1), d = 6)");
   line("");
-  line("| Completed observations | median ms |");
-  line("| --- | --- |");
+  line("| Completed observations | median ms | first call (full fit) ms |");
+  line("| --- | --- | --- |");
   for (size_t k = 0; k < latency_at.size(); ++k) {
-    std::snprintf(buf, sizeof buf, "| %d | %.0f |", latency_at[k], latency[k]);
+    std::snprintf(buf, sizeof buf, "| %d | %.0f | %.0f |", latency_at[k], latency[k].median_ms, latency[k].full_fit_ms);
     line(buf);
   }
   line("");
   std::snprintf(buf, sizeof buf,
                 "Shifted Hartmann-6 with n random completed observations; one strategy object, %d calls at n, n + 1, ... "
-                "(each suggestion evaluated and added); default StrategyOptions (2000 candidates, 3 GP fits of 120 Adam "
-                "steps). Quality runs: %d worker threads, %.0f s of wall time.",
+                "(each suggestion evaluated and added); default StrategyOptions (2000 candidates, GP fits by L-BFGS: 3 starts of 60 evaluations on a full fit, 1 of 12 between full fits). "
+                "The first call at n is a full fit (a fresh strategy); a full fit recurs whenever the completed trials "
+                "have grown by 20%% since the last, so over a search the median is the typical cost. Quality runs: %d worker threads, %.0f s of wall time.",
                 reps, threads, wall);
   line(buf);
 

@@ -188,8 +188,13 @@ StatusOr<std::vector<Configuration>> BayesianStrategy::Suggest(int n, const std:
     X.row(i) = Features(done_u[static_cast<size_t>(i)]);
     y(i) = done_y[static_cast<size_t>(i)];
   }
-  const GpFitOptions fit{.num_restarts = options_.num_restarts, .iterations = options_.fit_iterations};
+  const bool full = last_full_fit_size_ == 0 ||
+                    static_cast<double>(nd) >= (1.0 + options_.refit_growth) * static_cast<double>(last_full_fit_size_);
+  const GpFitOptions fit = full ? GpFitOptions{.num_restarts = options_.num_restarts,
+                                               .max_evaluations = options_.fit_evaluations}
+                                : GpFitOptions{.num_restarts = 1, .max_evaluations = options_.warm_fit_evaluations};
   RETURN_IF_ERROR(gp_.Fit(X, y, fit, rng_));
+  if (full) last_full_fit_size_ = nd;
 
   Eigen::VectorXd mean;
   gp_.Predict(X, &mean, nullptr);

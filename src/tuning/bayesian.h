@@ -12,6 +12,8 @@
 //  * Pending trials and the earlier points of the same batch are "Kriging believer" fantasies:
 //    added to the GP with its own posterior mean as the observation, which collapses the
 //    variance there and pushes later suggestions elsewhere.
+//  * Hyperparameters: a full multi-start fit whenever the completed trials have grown by
+//    refit_growth since the last one, a short fit from the previous optimum otherwise.
 //  * Acquisition maximisation: num_candidates points (uniform, plus perturbations of the best
 //    trials) scored with log-EI, then the best few refined by a shrinking random local search.
 #pragma once
@@ -51,6 +53,7 @@ class BayesianStrategy : public Strategy {
   std::vector<std::vector<double>> design_;
   size_t design_next_ = 0;
   GaussianProcess gp_;
+  Eigen::Index last_full_fit_size_ = 0;  // completed trials at the last full hyperparameter fit
 };
 
 }  // namespace loam::tuning

@@ -1,5 +1,7 @@
 #include "tuning/gaussian_process.h"
 
+#include "tuning/lbfgs.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -31,13 +33,6 @@ Eigen::VectorXd Pack(const GpHyperparameters& h) {
 GpHyperparameters Unpack(const Eigen::VectorXd& t) {
   const auto d = t.size() - 2;
   return {.log_lengthscales = t.head(d), .log_signal_variance = t(d), .log_noise_variance = t(d + 1)};
-}
-
-void ClampTheta(Eigen::VectorXd* t) {
-  const auto d = t->size() - 2;
-  for (Eigen::Index i = 0; i < d; ++i) (*t)(i) = std::clamp((*t)(i), kLogLengthMin, kLogLengthMax);
-  (*t)(d) = std::clamp((*t)(d), kLogSignalMin, kLogSignalMax);
-  (*t)(d + 1) = std::clamp((*t)(d + 1), kLogNoiseMin, kLogNoiseMax);
 }
 
 // K(A, B) without noise, and optionally the Matérn "g" factor s2*5/3*(1+sqrt5 r)exp(-sqrt5 r) that
@@ -146,32 +141,34 @@ Status GaussianProcess::Fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
   if (hyper_.log_lengthscales.size() != d) {
     hyper_ = GpHyperparameters{.log_lengthscales = Eigen::VectorXd::Constant(d, kLengthPriorMean)};
   }
+  const Eigen::Index p = d + 2;
+  Eigen::VectorXd lower(p), upper(p);
+  lower.head(d).setConstant(kLogLengthMin);
+  upper.head(d).setConstant(kLogLengthMax);
+  lower(d) = kLogSignalMin;
+  upper(d) = kLogSignalMax;
+  lower(d + 1) = kLogNoiseMin;
+  upper(d + 1) = kLogNoiseMax;
+  const Objective negative_log_posterior = [this](const Eigen::VectorXd& theta, Eigen::VectorXd* grad) {
+    const double value = LogPosterior(theta, grad);
+    *grad = -*grad;
+    return -value;
+  };
+  const LbfgsOptions lbfgs{.max_iterations = options.max_evaluations, .max_evaluations = options.max_evaluations};
   std::normal_distribution<double> normal(0.0, 1.0);
   Eigen::VectorXd best = Pack(hyper_);
-  double best_value = LogPosterior(best, nullptr);
+  double best_value = std::numeric_limits<double>::infinity();  // of the negative log posterior
   for (int start = 0; start < std::max(1, options.num_restarts); ++start) {
-    Eigen::VectorXd theta = best;
+    Eigen::VectorXd theta = Pack(hyper_);
     if (start > 0) {
       for (Eigen::Index i = 0; i < d; ++i) theta(i) = kLengthPriorMean + kLengthPriorSd * normal(rng);
       theta(d) = kSignalPriorMean + kSignalPriorSd * normal(rng);
       theta(d + 1) = kNoisePriorMean + kNoisePriorSd * normal(rng);
-      ClampTheta(&theta);
     }
-    // Adam ascent: robust to the badly scaled gradients of the likelihood without line searches.
-    Eigen::VectorXd m = Eigen::VectorXd::Zero(d + 2), v = Eigen::VectorXd::Zero(d + 2), grad;
-    for (int it = 1; it <= options.iterations; ++it) {
-      const double value = LogPosterior(theta, &grad);
-      if (!std::isfinite(value)) break;
-      if (value > best_value) {
-        best_value = value;
-        best = theta;
-      }
-      m = 0.9 * m + 0.1 * grad;
-      v = 0.999 * v + 0.001 * grad.cwiseProduct(grad);
-      const double c1 = 1.0 - std::pow(0.9, it), c2 = 1.0 - std::pow(0.999, it);
-      theta += options.learning_rate *
-               ((m / c1).array() / ((v / c2).array().sqrt() + 1e-8)).matrix();
-      ClampTheta(&theta);
+    const LbfgsResult r = MinimizeLbfgsBox(negative_log_posterior, theta, lower, upper, lbfgs);
+    if (r.value < best_value) {
+      best_value = r.value;
+      best = r.x;
     }
   }
   hyper_ = Unpack(best);

@@ -3,7 +3,8 @@
 // Model: f ~ GP(0, s2 * Matern52_ARD(x, x'; l)), y = f + eps, eps ~ N(0, noise), fitted to
 // standardized targets (y - mean) / std. Inputs are rows of X, expected in (roughly) the unit
 // cube. Hyperparameters theta = (log l_1..l_D, log s2, log noise) are the MAP estimate under
-// weak log-normal priors, found by Adam on the analytic gradient from several starting points.
+// weak log-normal priors, found by box-constrained L-BFGS on the analytic gradient, from the
+// previous optimum (a warm start) and, on a full fit, draws from the prior.
 // Cholesky factorisations retry with diagonal jitter 1e-9, 1e-8, ..., 1e-2 before giving up.
 //
 // Not thread-safe; cheap to copy.
@@ -24,9 +25,8 @@ struct GpHyperparameters {
 };
 
 struct GpFitOptions {
-  int num_restarts = 3;     // starts: the previous/default point plus draws from the prior
-  int iterations = 120;     // Adam steps per start
-  double learning_rate = 0.05;
+  int num_restarts = 3;        // starts: the previous/default point plus num_restarts - 1 prior draws
+  int max_evaluations = 60;    // likelihood evaluations per start (line search included)
 };
 
 // Matérn-5/2 with ARD lengthscales; exposed for tests.

@@ -37,8 +37,14 @@ struct StrategyOptions {
   // Bayesian only: the cost/quality knobs; tests turn them down.
   int num_candidates = 2000;     // random candidates scored by the acquisition function
   int num_local_refinements = 3; // best candidates refined by local search
-  int num_restarts = 3;          // GP hyperparameter fits from different starting points
-  int fit_iterations = 120;      // Adam steps per start
+  int num_restarts = 3;          // starts of a full GP hyperparameter fit
+  int fit_evaluations = 60;      // likelihood evaluations per start of a full fit
+  // Between full fits the GP refits from its previous optimum only, with this many evaluations;
+  // a full fit comes again once the completed trials have grown by refit_growth (20%) since the
+  // last one. A fit costs O(n^3) per evaluation, so this keeps suggestions fast at hundreds of
+  // observations while the hyperparameters still follow the data.
+  int warm_fit_evaluations = 12;
+  double refit_growth = 0.2;
   int num_initial = 0;           // initial space-filling design; 0 = max(3, d + 1)
 };
 

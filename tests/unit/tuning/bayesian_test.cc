@@ -13,7 +13,7 @@ namespace {
 // Cheap settings so the whole suite stays fast; quality is still far above random search.
 StrategyOptions FastOptions(uint64_t seed) {
   return {.seed = seed, .num_candidates = 300, .num_local_refinements = 2, .num_restarts = 2,
-          .fit_iterations = 50};
+          .fit_evaluations = 40};
 }
 
 TEST(LogEiTest, LogHMatchesDirectFormAndIsMonotone) {

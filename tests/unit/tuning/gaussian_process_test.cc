@@ -35,7 +35,7 @@ TEST(GaussianProcessTest, GradientMatchesFiniteDifferences) {
   Eigen::VectorXd y = X.col(0).array().square().matrix() - X.col(1);
   GaussianProcess gp;
   std::mt19937_64 rng(3);
-  ASSERT_TRUE(gp.Fit(X, y, {.num_restarts = 1, .iterations = 5}, rng).ok());
+  ASSERT_TRUE(gp.Fit(X, y, {.num_restarts = 1, .max_evaluations = 5}, rng).ok());
   Eigen::VectorXd theta(4);
   theta << -1.0, -0.5, 0.2, -4.0;
   Eigen::VectorXd grad;

@@ -16,6 +16,11 @@
 namespace loam::http {
 
 using Handler = std::function<Response(Request&)>;
+// Completes an asynchronous handler's request: called exactly once, from any thread.
+using Responder = std::function<void(Response)>;
+// A handler whose answer comes later (e.g. from a model worker): it must not block, and `req`
+// stays valid until `done` has been called.
+using AsyncHandler = std::function<void(Request& req, Responder done)>;
 // Turns a Status into the protocol's error response (one per protocol).
 using ErrorFormatter = std::function<Response(const Status&)>;
 
@@ -36,6 +41,7 @@ struct Route {
   BodyMode body_mode = BodyMode::kBuffered;
   size_t max_body_bytes = 16 * 1024 * 1024;
   Handler handler;
+  AsyncHandler async_handler;  // used instead of `handler` when set
   ErrorFormatter errors;
 };
 

@@ -143,6 +143,51 @@ struct Server::Impl {
   void CloseIdleConnections();
 };
 
+namespace {
+
+// Suspends the connection's coroutine until the route's asynchronous handler answers, from
+// whichever thread it answers on. The pending answer holds a work guard, so the server's run
+// loop does not return while a request is still waiting for its response.
+awaitable<Response> CallAsync(const Route& route, Request& req) {
+  asio::use_awaitable_t<> token;
+  co_return co_await asio::async_initiate<asio::use_awaitable_t<>, void(Response)>(
+      [&route, &req](auto handler) {
+        using HandlerT = decltype(handler);
+        using Executor = asio::associated_executor_t<HandlerT>;
+        struct Pending {
+          Pending(HandlerT h, const Executor& ex) : handler(std::move(h)), work(asio::make_work_guard(ex)) {}
+          std::mutex mu;
+          std::optional<HandlerT> handler;
+          asio::executor_work_guard<Executor> work;
+        };
+        Executor executor = asio::get_associated_executor(handler);
+        auto pending = std::make_shared<Pending>(std::move(handler), executor);
+        Responder done = [pending, executor](Response res) {
+          std::optional<HandlerT> h;
+          {
+            std::lock_guard lock(pending->mu);
+            if (!pending->handler) return;  // answered twice: the first answer stands
+            h.emplace(std::move(*pending->handler));
+            pending->handler.reset();
+          }
+          asio::post(executor, [h = std::move(*h), res = std::move(res), pending]() mutable {
+            std::move(h)(std::move(res));
+            pending->work.reset();
+          });
+        };
+        try {
+          route.async_handler(req, done);
+        } catch (const std::exception& e) {
+          log::Error("http.handler_exception", {{"route", route.name}, {"error", e.what()}});
+          const Status st = Internal(std::string("internal error: ") + e.what());
+          done(route.errors ? route.errors(st) : DefaultError(st));
+        }
+      },
+      token);
+}
+
+}  // namespace
+
 Server::Server(ServerOptions options, std::shared_ptr<const Router> router, std::shared_ptr<HttpMetrics> metrics)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
@@ -392,7 +437,12 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
       res.status = 405;
     } else {
       try {
-        res = route->handler(req);
+        // Not a conditional expression: GCC 12 miscompiles co_await inside ?: (it runs both arms).
+        if (route->async_handler) {
+          res = co_await CallAsync(*route, req);
+        } else {
+          res = route->handler(req);
+        }
       } catch (const std::exception& e) {
         log::Error("http.handler_exception", {{"route", route_name}, {"error", e.what()}});
         res = errors(Internal(std::string("internal error: ") + e.what()));

@@ -7,7 +7,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <atomic>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "test_util.h"
 
@@ -33,6 +36,19 @@ class HttpServerTest : public ::testing::Test {
                  .body_mode = BodyMode::kStreamed, .handler = [](Request& r) {
                    return Response::Text(200, r.route_tail + ":" + std::to_string(r.body_size));
                  }});
+    // Answers from a thread of its own after a delay, as the endpoint invoker does.
+    router->Add({.name = "later", .methods = {"POST"}, .path = "/later",
+                 .async_handler = [this](Request& r, Responder done) {
+                   std::lock_guard lock(async_mu_);
+                   async_threads_.emplace_back([body = r.body, done] {
+                     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                     done(Response::Text(200, "later:" + body));
+                     done(Response::Text(500, "a second answer is ignored"));
+                   });
+                 }});
+    router->Add({.name = "throws", .methods = {"GET"}, .path = "/throws",
+                 .async_handler = [](Request&, Responder) { throw std::runtime_error("boom"); },
+                 .errors = errors});
     ServerOptions options;
     options.port = 0;
     options.threads = 2;
@@ -45,6 +61,7 @@ class HttpServerTest : public ::testing::Test {
   void TearDown() override {
     server_->Shutdown();
     thread_.join();
+    for (auto& t : async_threads_) t.join();
   }
 
   asio::ip::tcp::socket Connect() {
@@ -74,7 +91,39 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::thread thread_;
   asio::io_context ioc_;
+  std::mutex async_mu_;
+  std::vector<std::thread> async_threads_;
 };
+
+TEST_F(HttpServerTest, AsyncHandlersAnswerFromAnotherThreadOnce) {
+  auto s = Connect();
+  for (int i = 0; i < 2; ++i) {  // the connection stays usable after an asynchronous answer
+    auto res = Exchange(s, Req(bhttp::verb::post, "/later", "x" + std::to_string(i)));
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res.body(), "later:x" + std::to_string(i));
+  }
+  // Concurrent requests on separate connections all get their own answers.
+  std::vector<std::thread> clients;
+  std::atomic<int> right{0};
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&, i] {
+      asio::io_context ioc;
+      asio::ip::tcp::socket c(ioc);
+      c.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+      auto res = Exchange(c, Req(bhttp::verb::post, "/later", std::to_string(i)));
+      if (res.result_int() == 200 && res.body() == "later:" + std::to_string(i)) ++right;
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(right.load(), 8);
+}
+
+TEST_F(HttpServerTest, AnAsyncHandlerThatThrowsGetsTheRouteErrorShape) {
+  auto s = Connect();
+  auto res = Exchange(s, Req(bhttp::verb::get, "/throws"));
+  EXPECT_EQ(res.result_int(), 400u);  // the route's formatter chose 400
+  EXPECT_NE(res.body().find("boom"), std::string::npos) << res.body();
+}
 
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   auto s = Connect();

@@ -16,7 +16,7 @@
 namespace loam::jobs {
 
 struct JobRecord {
-  std::string kind;  // "training", "processing", "transform", "tuning"
+  std::string kind;  // "training", "processing", "transform", "tuning", "model", "endpoint-config", "endpoint"
   std::string name;
   std::string arn;
   std::string status;
@@ -55,6 +55,9 @@ class JobStore {
   virtual StatusOr<JobRecord> GetJob(const std::string& kind, const std::string& name) = 0;
   // Replaces the stored document and indexed fields of an existing job.
   virtual Status UpdateJob(const JobRecord& job) = 0;
+  // Removes a resource (models, endpoint configs and endpoints are deleted; jobs never are)
+  // with its tags. NotFound when there is none.
+  virtual Status DeleteJob(const std::string& kind, const std::string& name) = 0;
   // One page plus whether more rows follow.
   virtual StatusOr<std::pair<std::vector<JobRecord>, bool>> ListJobs(const JobListQuery& query) = 0;
   // Jobs of a kind whose status is one of `statuses`, oldest first (restart reconciliation).

@@ -104,6 +104,19 @@ Status SqliteJobStore::UpdateJob(const JobRecord& job) {
   return Status::Ok();
 }
 
+Status SqliteJobStore::DeleteJob(const std::string& kind, const std::string& name) {
+  std::lock_guard lock(mu_);
+  Transaction tx(*conn_);
+  RETURN_IF_ERROR(tx.begin_status());
+  ASSIGN_OR_RETURN(Statement * tags, conn_->Prepare(
+      "DELETE FROM aws_tags WHERE resource_arn IN (SELECT arn FROM jobs WHERE kind = ? AND name = ?)"));
+  RETURN_IF_ERROR(tags->Bind(1, kind).Bind(2, name).Exec());
+  ASSIGN_OR_RETURN(Statement * s, conn_->Prepare("DELETE FROM jobs WHERE kind = ? AND name = ?"));
+  RETURN_IF_ERROR(s->Bind(1, kind).Bind(2, name).Exec());
+  if (conn_->Changes() == 0) return NotFound("Requested resource not found.");
+  return tx.Commit();
+}
+
 StatusOr<std::pair<std::vector<JobRecord>, bool>> SqliteJobStore::ListJobs(const jobs::JobListQuery& q) {
   std::string sql = fmt::format("SELECT {} FROM jobs WHERE kind = ?", kJobColumns);
   if (q.name_contains) sql += " AND name LIKE ? ESCAPE '\\'";

@@ -19,6 +19,7 @@ class SqliteJobStore final : public jobs::JobStore {
   Status CreateJob(const jobs::JobRecord& job) override;
   StatusOr<jobs::JobRecord> GetJob(const std::string& kind, const std::string& name) override;
   Status UpdateJob(const jobs::JobRecord& job) override;
+  Status DeleteJob(const std::string& kind, const std::string& name) override;
   StatusOr<std::pair<std::vector<jobs::JobRecord>, bool>> ListJobs(const jobs::JobListQuery& query) override;
   StatusOr<std::vector<jobs::JobRecord>> JobsWithStatus(const std::string& kind,
                                                        const std::vector<std::string>& statuses) override;

@@ -252,6 +252,19 @@ TEST_F(SqliteJobStoreTest, TagsAddListUpsertDelete) {
   EXPECT_TRUE(store_->ListTags(ArnOf("other"))->empty());
 }
 
+TEST_F(SqliteJobStoreTest, DeleteRemovesTheResourceAndItsTagsOnly) {
+  Create(MakeJob("model-a", "Created", 1, "model"));
+  Create(MakeJob("model-a", "InProgress", 1, "processing"));
+  const std::string arn = store_->GetJob("model", "model-a")->arn;
+  ASSERT_TRUE(store_->AddTags(arn, {{"team", "ml"}}).ok());
+  ASSERT_TRUE(store_->DeleteJob("model", "model-a").ok());
+  EXPECT_EQ(store_->GetJob("model", "model-a").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetJob("processing", "model-a").ok());  // same name, other kind: kept
+  EXPECT_TRUE(store_->ListTags(arn)->empty());
+  EXPECT_FALSE(*store_->JobArnExists(arn));
+  EXPECT_EQ(store_->DeleteJob("model", "model-a").code(), StatusCode::kNotFound);
+}
+
 TEST_F(SqliteJobStoreTest, FiftyOneTagsIsResourceExhausted) {
   std::string arn = ArnOf("many");
   std::vector<Tag> fifty;

@@ -83,6 +83,9 @@ StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& dat
   services.log_streams = std::make_shared<jobs::JobLogStreams>(std::map<std::string, std::shared_ptr<jobs::JobRunner>>{
       {"/aws/sagemaker/TrainingJobs", training_runner}, {"/aws/sagemaker/ProcessingJobs", processing_runner}});
   services.tags = std::make_shared<jobs::ResourceTags>(store);
+  services.executor = executor;
+  services.runtimes = runtimes;
+  services.locations = deps.locations;
   return services;
 }
 

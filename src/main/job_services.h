@@ -38,6 +38,10 @@ struct JobServices {
   std::shared_ptr<jobs::TuningService> tuning;
   std::shared_ptr<jobs::ResourceTags> tags;
   std::shared_ptr<jobs::JobLogStreams> log_streams;  // the CloudWatch Logs view
+  // Shared with endpoints, whose workers run on the same executor and runtimes.
+  std::shared_ptr<executors::Executor> executor;
+  std::shared_ptr<const jobs::RuntimeRegistry> runtimes;
+  std::shared_ptr<const jobs::DataLocations> locations;
 
   // Reconciles the jobs an earlier server left unfinished.
   Status Recover();

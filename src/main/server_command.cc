@@ -14,10 +14,12 @@
 #include "api/sagemaker/sagemaker_routes.h"
 #include "api/ops/ops.h"
 #include "api/s3/s3_routes.h"
+#include "api/sagemaker_runtime/runtime_routes.h"
 #include "api/sts/sts_routes.h"
 #include "common/account.h"
 #include "common/log.h"
 #include "main/bucket_store_factory.h"
+#include "main/hosting_services.h"
 #include "main/job_services.h"
 #include "store/sqlite/sqlite_job_store.h"
 #include "http/server.h"
@@ -41,6 +43,7 @@ struct ServerFlags {
   std::string durability = "normal";
   std::string log_level = "info";
   JobFlags jobs;
+  HostingFlags hosting;
   ObjectStoreFlags objects;
 };
 
@@ -114,9 +117,21 @@ int RunServer(const ServerFlags& flags) {
     log::Error("startup.jobs", {{"error", job_services.status().ToString()}});
     return 1;
   }
-  api::sagemaker::AddRoutes(*router, {job_services->training, job_services->processing, job_services->tags, job_services->tuning});
+  auto hosting = MakeHostingServices(flags.hosting, flags.jobs, data_dir, fmt::format("http://{}:{}", job_host, server.port()),
+                                     jobs_store, *job_services);
+  if (!hosting.ok()) {
+    log::Error("startup.hosting", {{"error", hosting.status().ToString()}});
+    return 1;
+  }
+  api::sagemaker::AddRoutes(*router, {job_services->training, job_services->processing, job_services->tags, job_services->tuning,
+                                      hosting->definitions, hosting->endpoints});
+  api::sagemaker_runtime::AddRoutes(*router, hosting->invoker, {.region = flags.jobs.region, .account = std::string(kAccountId)});
   api::cloudwatch::AddLogsRoutes(*router, job_services->log_streams);
   if (Status s = job_services->Recover(); !s.ok()) {
+    log::Error("startup.recover", {{"error", s.ToString()}});
+    return 1;
+  }
+  if (Status s = hosting->endpoints->Recover(); !s.ok()) {
     log::Error("startup.recover", {{"error", s.ToString()}});
     return 1;
   }
@@ -126,6 +141,7 @@ int RunServer(const ServerFlags& flags) {
                                  {"threads", options.threads},
                                  {"version", LOAM_VERSION}});
   server.Run(/*install_signal_handlers=*/true);
+  hosting->Shutdown();       // endpoint workers stop; the next start redeploys their endpoints
   job_services->Shutdown();  // running jobs keep running; the next start re-attaches them
   log::Info("server.stopped", {});
   return 0;
@@ -160,6 +176,14 @@ void AddServerCommand(CLI::App& app) {
   cmd->add_option("--max-active-jobs", flags->jobs.max_active_jobs,
                   "Training jobs queued or running at once; more are refused with ResourceLimitExceeded")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--inference-toolkit", flags->hosting.toolkit_dir,
+                  "Directory holding the endpoint worker toolkit loam_inference (default: the source tree's python/)");
+  cmd->add_option("--endpoint-startup-timeout", flags->hosting.startup_timeout_seconds,
+                  "Seconds an endpoint's workers have to answer /ping before the endpoint fails (default 300)")
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--invocation-timeout", flags->hosting.invocation_timeout_seconds,
+                  "Seconds a model has to answer one invocation (default 60, as SageMaker)")
+      ->check(CLI::Range(1, 3600));
   cmd->add_option("--region", flags->jobs.region, "AWS region in ARNs (default us-east-1)");
   cmd->add_option("--object-store", flags->objects.kind,
                   "Where objects live (S3 API and s3:// URIs): local files under DATA_DIR/objects, or an external "

@@ -62,28 +62,38 @@ POLL_S = 0.1
 # ---------------------------------------------------------------------------
 
 
+def _client(service: str, url: str, **config):
+    """A real boto3 client of ``service`` pointed at Loam with dummy credentials. Retries are
+    off: a 5xx must surface, not be retried away."""
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=60, **config),
+    )
+
+
 def sagemaker_client(url: str, validate: bool = True):
     """The real boto3 SageMaker client pointed at Loam.
 
     ``validate=False`` turns off botocore's client-side parameter validation, so that
     requests the client would refuse (a missing required member, a number below its
-    minimum) reach the server and exercise *its* validation. Retries are off: a 5xx must
-    surface, not be retried away.
+    minimum) reach the server and exercise *its* validation.
     """
-    session = boto3.session.Session()
-    return session.client(
-        "sagemaker",
-        endpoint_url=url,
-        region_name=REGION,
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(
-            parameter_validation=validate,
-            retries={"total_max_attempts": 1, "mode": "standard"},
-            connect_timeout=5,
-            read_timeout=60,
-        ),
-    )
+    return _client("sagemaker", url, parameter_validation=validate, connect_timeout=5)
+
+
+def sagemaker_runtime_client(url: str, validate: bool = True):
+    """The real boto3 ``sagemaker-runtime`` client (InvokeEndpoint) pointed at Loam, which serves
+    ``POST /endpoints/<name>/invocations`` on the same port."""
+    return _client("sagemaker-runtime", url, parameter_validation=validate, connect_timeout=5)
+
+
+def s3_client(url: str):
+    """The real boto3 S3 client against Loam's built-in object store (path-style)."""
+    return _client("s3", url, s3={"addressing_style": "path"})
 
 
 def unique_name(prefix: str) -> str:
@@ -104,6 +114,12 @@ def default_experiment_name(job_name: str) -> str:
 
 def training_job_arn_pattern(name: str) -> re.Pattern:
     return re.compile(rf"arn:aws:sagemaker:{REGION}:\d{{12}}:training-job/{re.escape(name)}")
+
+
+def sagemaker_arn_pattern(resource: str, name: str) -> re.Pattern:
+    """``arn:aws:sagemaker:<region>:<account>:<resource>/<name>``; SageMaker lower-cases the
+    names of models, endpoint configs and endpoints in their ARNs."""
+    return re.compile(rf"arn:aws:sagemaker:{REGION}:\d{{12}}:{re.escape(resource)}/{re.escape(name.lower())}")
 
 
 def file_uri(path) -> str:

@@ -38,6 +38,35 @@ http::Response JobLogs(const LogReader& read, http::Request& req) {
   return r;
 }
 
+// Models, endpoint configs and endpoints. Delete* answer an empty body.
+void AddHostingOperations(aws::AwsJsonService& service, const SageMakerServices& s) {
+  auto defs = s.hosting;
+  auto endpoints = s.endpoints;
+  auto empty = [](Status st) -> StatusOr<json> {
+    if (!st.ok()) return st;
+    return json::object();
+  };
+  auto& ops = service.operations;
+  ops["CreateModel"] = [defs](const json& in) { return defs->CreateModel(in); };
+  ops["DescribeModel"] = [defs](const json& in) { return defs->DescribeModel(in["ModelName"].get<std::string>()); };
+  ops["ListModels"] = [defs](const json& in) { return defs->ListModels(in); };
+  ops["DeleteModel"] = [defs, empty](const json& in) { return empty(defs->DeleteModel(in["ModelName"].get<std::string>())); };
+  ops["CreateEndpointConfig"] = [defs](const json& in) { return defs->CreateEndpointConfig(in); };
+  ops["DescribeEndpointConfig"] = [defs](const json& in) {
+    return defs->DescribeEndpointConfig(in["EndpointConfigName"].get<std::string>());
+  };
+  ops["ListEndpointConfigs"] = [defs](const json& in) { return defs->ListEndpointConfigs(in); };
+  ops["DeleteEndpointConfig"] = [defs, empty](const json& in) {
+    return empty(defs->DeleteEndpointConfig(in["EndpointConfigName"].get<std::string>()));
+  };
+  ops["CreateEndpoint"] = [endpoints](const json& in) { return endpoints->Create(in); };
+  ops["DescribeEndpoint"] = [endpoints](const json& in) { return endpoints->Describe(in["EndpointName"].get<std::string>()); };
+  ops["ListEndpoints"] = [endpoints](const json& in) { return endpoints->List(in); };
+  ops["UpdateEndpoint"] = [endpoints](const json& in) { return endpoints->Update(in); };
+  ops["DeleteEndpoint"] = [endpoints, empty](const json& in) { return empty(endpoints->Delete(in["EndpointName"].get<std::string>())); };
+  ops["UpdateEndpointWeightsAndCapacities"] = [endpoints](const json& in) { return endpoints->UpdateWeightsAndCapacities(in); };
+}
+
 }  // namespace
 
 void AddRoutes(http::Router& router, const SageMakerServices& s) {
@@ -86,6 +115,7 @@ void AddRoutes(http::Router& router, const SageMakerServices& s) {
   service.operations["ListTrainingJobsForHyperParameterTuningJob"] = [tuning, tuning_call](const json& in) {
     return tuning_call(tuning->ListTrainingJobs(in));
   };
+  AddHostingOperations(service, s);
   service.operations["AddTags"] = [tags](const json& in) { return tags->Add(in); };
   service.operations["ListTags"] = [tags](const json& in) { return tags->List(in); };
   service.operations["DeleteTags"] = [tags](const json& in) { return tags->Delete(in); };

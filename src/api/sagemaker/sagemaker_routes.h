@@ -1,9 +1,11 @@
 // The SageMaker API (AWS JSON 1.1, X-Amz-Target: SageMaker.<Operation>) over Loam's job
-// services, and Loam's own log endpoints for jobs.
+// and hosting services, and Loam's own log endpoints for jobs.
 #pragma once
 
 #include <memory>
 
+#include "hosting/endpoint_service.h"
+#include "hosting/hosting_definitions.h"
 #include "http/router.h"
 #include "jobs/processing_service.h"
 #include "jobs/resource_tags.h"
@@ -17,6 +19,8 @@ struct SageMakerServices {
   std::shared_ptr<jobs::ProcessingService> processing;
   std::shared_ptr<jobs::ResourceTags> tags;
   std::shared_ptr<jobs::TuningService> tuning;
+  std::shared_ptr<hosting::HostingDefinitions> hosting;
+  std::shared_ptr<hosting::EndpointService> endpoints;
 };
 
 void AddRoutes(http::Router& router, const SageMakerServices& services);

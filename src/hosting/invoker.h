@@ -1,0 +1,80 @@
+// The runtime front end of endpoints: picks a production variant (TargetVariant, or at random
+// by weight), the least busy healthy instance of it, and sends the request to that worker over
+// a kept-alive connection, on an io_context of its own so no server thread ever waits on a
+// model. Knows no HTTP of the client side: adapters map InvocationResult to their protocol.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hosting/endpoint_fleet.h"
+
+namespace loam::hosting {
+
+struct Invocation {
+  std::string endpoint;
+  std::string target_variant;  // empty: by weight
+  std::string content_type = "application/octet-stream";
+  std::string accept;
+  std::string custom_attributes;
+  std::string body;
+};
+
+struct InvocationResult {
+  enum class Outcome {
+    kOk,                 // the model answered 2xx
+    kEndpointNotFound,   // no such endpoint, or not in service
+    kUnknownVariant,     // TargetVariant names no variant of the endpoint
+    kNoHealthyInstance,  // every instance of the chosen variant is down (restarting)
+    kModelError,         // the model answered non-2xx, timed out or dropped the connection
+  };
+  Outcome outcome = Outcome::kOk;
+  std::string message;       // for errors
+  std::string variant;       // the variant that served (or was chosen)
+  unsigned model_status = 0; // the worker's HTTP status (0: none, e.g. a timeout)
+  std::string content_type;
+  std::string custom_attributes;
+  std::string body;
+};
+
+struct InvokerOptions {
+  int threads = 2;
+  std::chrono::milliseconds timeout{60000};  // SageMaker's 60 s invocation limit
+};
+
+class Invoker {
+ public:
+  Invoker(InvokerOptions options);
+  ~Invoker();
+  Invoker(const Invoker&) = delete;
+  Invoker& operator=(const Invoker&) = delete;
+
+  // The io_context worker connections live on (the fleet creates them on it).
+  boost::asio::io_context& io_context() { return ioc_; }
+  void set_fleet(std::shared_ptr<EndpointFleet> fleet) { fleet_ = std::move(fleet); }
+
+  // Calls `done` exactly once, from one of the invoker's threads.
+  void Invoke(Invocation invocation, std::function<void(InvocationResult)> done);
+  // Ends the threads once requests in flight have their answers.
+  void Shutdown();
+
+ private:
+  InvokerOptions options_;
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+  std::shared_ptr<EndpointFleet> fleet_;
+  std::mutex rng_mu_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace loam::hosting

@@ -12,6 +12,8 @@
 #                                      rewrites only its section of docs/benchmarks.md
 #   scripts/bench.sh tuning            the optimizer benchmark (bench/tuning/hpo.cc) at full size
 #                                      (about 20-25 minutes on 2 CPUs); rewrites only its section
+#   scripts/bench.sh serving           the serving benchmark (bench/serving/) at full size (about
+#                                      3 minutes); rewrites only its section of docs/benchmarks.md
 #   scripts/bench.sh tracking ARGS...  loam_bench_tracking flags (--quick, --runs, --batches,
 #                                      --points, --only search, ...); prints only
 #   scripts/bench.sh jobs ARGS...      bench/jobs/bench_jobs.py flags (--quick, --runs, --queued,
@@ -20,10 +22,12 @@
 #                                      --large-reps, --large-mib, ...); prints only
 #   scripts/bench.sh tuning ARGS...    loam_bench_hpo flags (--quick, --seeds, --threads,
 #                                      --only Branin,Levy-4, ...); prints only
+#   scripts/bench.sh serving ARGS...   bench/serving/bench_serving.py flags (--quick, --duration,
+#                                      --connections, --soak, ...); prints only
 #   scripts/bench.sh ARGS...           any other flags: as `scripts/bench.sh tracking ARGS...`
 # Results of every run are also left in build/bench-data/results.md (tracking),
-# build/bench-data/jobs-results.md (jobs), build/bench-data/objects-results.md (objects) and
-# build/bench-data/tuning-results.md (tuning).
+# build/bench-data/jobs-results.md (jobs), build/bench-data/objects-results.md (objects),
+# build/bench-data/tuning-results.md (tuning) and build/bench-data/serving-results.md (serving).
 # LOAM_BENCH_KEEP_DATA=1 keeps the scratch data dirs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,11 +38,11 @@ DOC="$ROOT/docs/benchmarks.md"
 PY="$ROOT/.venv/bin/python"
 
 # What to run, with which arguments, and whether to publish.
-RUN_TRACKING=0 RUN_JOBS=0 RUN_OBJECTS=0 RUN_TUNING=0 PUBLISH=0
-TRACKING_ARGS=() JOBS_ARGS=() OBJECTS_ARGS=() TUNING_ARGS=()
+RUN_TRACKING=0 RUN_JOBS=0 RUN_OBJECTS=0 RUN_TUNING=0 RUN_SERVING=0 PUBLISH=0
+TRACKING_ARGS=() JOBS_ARGS=() OBJECTS_ARGS=() TUNING_ARGS=() SERVING_ARGS=()
 case "${1:-}" in
   "")
-    RUN_TRACKING=1 RUN_JOBS=1 RUN_OBJECTS=1 RUN_TUNING=1 PUBLISH=1 ;;
+    RUN_TRACKING=1 RUN_JOBS=1 RUN_OBJECTS=1 RUN_TUNING=1 RUN_SERVING=1 PUBLISH=1 ;;
   tracking)
     shift; RUN_TRACKING=1; TRACKING_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
   jobs)
@@ -47,10 +51,12 @@ case "${1:-}" in
     shift; RUN_OBJECTS=1; OBJECTS_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
   tuning)
     shift; RUN_TUNING=1; TUNING_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
+  serving)
+    shift; RUN_SERVING=1; SERVING_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
   *)
     if (($# == 1)) && [[ "$1" == "--quick" ]]; then
       RUN_TRACKING=1 RUN_JOBS=1 RUN_OBJECTS=1 TRACKING_ARGS=(--quick) JOBS_ARGS=(--quick) OBJECTS_ARGS=(--quick)
-      RUN_TUNING=1 TUNING_ARGS=(--quick)
+      RUN_TUNING=1 TUNING_ARGS=(--quick) RUN_SERVING=1 SERVING_ARGS=(--quick)
     else
       RUN_TRACKING=1 TRACKING_ARGS=("$@")  # custom sizes: never overwrite the published figures
     fi ;;
@@ -63,8 +69,12 @@ TARGETS=(loam)
 ((RUN_TRACKING)) && TARGETS+=(loam_bench_tracking)
 ((RUN_TUNING)) && TARGETS+=(loam_bench_hpo)
 cmake --build "$BUILD" --target "${TARGETS[@]}"
-if ((RUN_JOBS || RUN_OBJECTS)) && ! "$PY" -c "import boto3" 2>/dev/null; then
-  echo "the jobs and objects benchmarks need the project virtualenv with boto3 (.venv): run scripts/setup.sh" >&2
+if ((RUN_JOBS || RUN_OBJECTS || RUN_SERVING)) && ! "$PY" -c "import boto3" 2>/dev/null; then
+  echo "the jobs, objects and serving benchmarks need the project virtualenv with boto3 (.venv): run scripts/setup.sh" >&2
+  exit 1
+fi
+if ((RUN_SERVING)) && ! command -v wrk >/dev/null 2>&1; then
+  echo "the serving benchmark needs wrk (Debian package wrk): run scripts/setup.sh" >&2
   exit 1
 fi
 mkdir -p "$SCRATCH"
@@ -110,10 +120,20 @@ if ((RUN_TUNING)); then
   TUNING_LOAD_AFTER=$(load)
 fi
 
+if ((RUN_SERVING)); then
+  SERVING_RESULTS="$SCRATCH/serving-results.md"
+  KEEP=()
+  [[ -n "${LOAM_BENCH_KEEP_DATA:-}" ]] && KEEP=(--keep-data)
+  SERVING_LOAD_BEFORE=$(load)
+  "$PY" bench/serving/bench_serving.py --loam "$BUILD/loam" --python "$PY" --scratch "$SCRATCH/serving" \
+    --markdown-out "$SERVING_RESULTS" ${KEEP[@]+"${KEEP[@]}"} ${SERVING_ARGS[@]+"${SERVING_ARGS[@]}"}
+  SERVING_LOAD_AFTER=$(load)
+fi
+
 if ((PUBLISH == 0)); then
   echo
   echo "(not written to docs/benchmarks.md: only full runs are published — scripts/bench.sh, or"
-  echo " scripts/bench.sh tracking|jobs|objects|tuning without further arguments)"
+  echo " scripts/bench.sh tracking|jobs|objects|tuning|serving without further arguments)"
   exit 0
 fi
 
@@ -334,6 +354,65 @@ TEXT
   cat "$TUNING_RESULTS"
 }
 
+serving_section() {
+  local wrk_version python_version
+  wrk_version=$({ wrk --version 2>&1 || true; } | head -1 | sed 's/ *Copyright.*//')
+  python_version=$("$PY" -c 'import platform; print(platform.python_version())' 2>/dev/null || echo unknown)
+  cat <<'TEXT'
+## 5. Serving: what the endpoint front end adds
+
+How much Loam's front end adds to an invocation, against calling the same worker process directly.
+The benchmark (`bench/serving/bench_serving.py`, `scripts/bench.sh serving`) starts the real
+`loam server` (`--port 0`, a fresh data directory, `--python .venv/bin/python`) and deploys with
+the real boto3 SageMaker client (CreateModel, CreateEndpointConfig, CreateEndpoint; one
+`ml.t2.medium` instance) a model whose `model.tar.gz`, in Loam's built-in S3, holds only
+`code/inference.py` (`bench/serving/code/`): `model_fn` returns None and `transform_fn` returns
+the request body unchanged, so no model time hides what the front end costs. The load comes from
+`wrk` with a Lua script (`bench/serving/post.lua`): POST, `Content-Type: application/json`, body
+`[[1,2,3]]`; its percentiles are exact, from wrk's 1 µs latency histogram of every response.
+
+- **(a) Through Loam**: `POST /endpoints/<name>/invocations` on Loam's port (the route boto3's
+  `invoke_endpoint` calls); the front end picks the instance and passes the request to the
+  endpoint's worker (`python -m loam_inference`) over a kept-alive loopback connection, and the
+  answer back.
+- **(b) The worker directly** (the floor): a second `python -m loam_inference` started by the
+  benchmark with the endpoint worker's own command line and environment, read from /proc
+  (`SM_MODEL_DIR`, `LOAM_CODE_DIR`, `SAGEMAKER_PROGRAM=inference.py`, `PYTHONPATH` = the
+  toolkit, ...; only `SAGEMAKER_BIND_TO_PORT` differs): the same interpreter, toolkit, handler and
+  model directory. `POST /invocations` on its port.
+- **(c) The native XGBoost path** (no Python worker) is not built yet.
+
+At 1, 8 and 64 connections (`wrk -t min(c,2) -c c`) each path runs for 10 s after an unrecorded
+1 s warm-up at the same concurrency, one path at a time, never both under load together (a then b
+at 1 connection, b then a at 8, a then b at 64, so slow drift in the machine's other load falls on
+both); then the soak, 64 connections through Loam for 60 s. Reported per run: invocations/s, p50,
+p90, p99 and max latency, errors (responses wrk counts as errors, HTTP ≥ 400, plus socket
+errors), the CPU per invocation of the Loam server, the worker and wrk, and the CPU the rest of
+the machine used meanwhile. Loam's added latency is p50(a) − p50(b) at each concurrency, next to
+the throughput ratio (a) ÷ (b). Goals: less than 100 µs added at p50; no error with 64 clients for
+60 s. Each path's response body is checked against the request before and after the runs, and the
+endpoint's worker must keep its pid throughout (no restart).
+
+**Reading the figures.** The worker is the toolkit's threaded Python HTTP server: one process, a
+thread per connection, one interpreter lock. From 8 connections on it is saturated in both paths:
+requests queue inside it, so the a − b differences there mix what Loam costs per request with
+queueing, and with Loam, wrk and the worker competing for the same CPUs (on 2 CPUs, what Loam's
+threads use is not there for the worker). Throughput at 8 and 64 connections is the worker's
+ceiling on this machine less what the front end takes from it, not the front end's own limit. The cleanest figure of what
+the front end adds to one request is at 1 connection, where exactly one request is in flight and
+nothing queues: the goal is judged there. Everything shares the machine below; other load on it
+(the "other load" column, in CPUs busy) shows up in the tails and, on a 2-CPU machine, in the
+medians too.
+
+### Latest results (serving)
+
+TEXT
+  machine_table "$SERVING_LOAD_BEFORE" "$SERVING_LOAD_AFTER" "| Load generator | $wrk_version |" \
+    "| Worker | Python $python_version (.venv), python/loam_inference |"
+  echo
+  demote "$SERVING_RESULTS"
+}
+
 # existing_section NAME: the lines between NAME's markers in the current doc, if any.
 existing_section() {
   [[ -f "$DOC" ]] || return 0
@@ -364,17 +443,18 @@ section() {
 
 Generated by `scripts/bench.sh` (do not edit by hand; re-run it). `scripts/bench.sh` runs every
 benchmark at full size and rewrites this file; `scripts/bench.sh tracking`, `scripts/bench.sh jobs`,
-`scripts/bench.sh objects` or `scripts/bench.sh tuning` runs one of them and rewrites only its section. `--quick` is a smoke
+`scripts/bench.sh objects`, `scripts/bench.sh tuning` or `scripts/bench.sh serving` runs one of them and rewrites only its section. `--quick` is a smoke
 run with tiny sizes that prints its results without touching this file; so does any run with
 other arguments (`scripts/bench.sh tracking --runs N --only search ...`,
 `scripts/bench.sh jobs --runs N --queued N --sandbox none ...`,
-`scripts/bench.sh objects --large-reps N ...`). Each section records the date, commit and machine
+`scripts/bench.sh objects --large-reps N ...`, `scripts/bench.sh serving --duration S ...`). Each section records the date, commit and machine
 of its own run.
 
 1. [Tracking: ingest, search, history](#1-tracking-ingest-search-history)
 2. [Training jobs: start overhead](#2-training-jobs-start-overhead)
 3. [Object storage: S3 PUT and GET against the local disk](#3-object-storage-s3-put-and-get-against-the-local-disk)
 4. [Tuning: optimizer quality and suggestion latency](#4-tuning-optimizer-quality-and-suggestion-latency)
+5. [Serving: what the endpoint front end adds](#5-serving-what-the-endpoint-front-end-adds)
 
 INTRO
   section tracking "$RUN_TRACKING" tracking_section
@@ -384,6 +464,8 @@ INTRO
   section objects "$RUN_OBJECTS" objects_section
   echo
   section tuning "$RUN_TUNING" tuning_section
+  echo
+  section serving "$RUN_SERVING" serving_section
 } >"$DOC.tmp"
 mv "$DOC.tmp" "$DOC"
 echo

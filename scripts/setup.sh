@@ -10,7 +10,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   libboost-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev sqlite3
-  libre2-dev libarchive-dev libyaml-cpp-dev bubblewrap libssl-dev zlib1g-dev libcurl4-openssl-dev
+  libre2-dev libarchive-dev libyaml-cpp-dev bubblewrap libssl-dev zlib1g-dev libcurl4-openssl-dev wrk
   python3 python3-venv python3-pip
 )
 

@@ -26,6 +26,17 @@ MIB = 1024 * 1024
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+
+def terminate(proc, timeout=20):
+    """SIGTERM, then SIGKILL if the process has not ended within `timeout` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
 class BenchError(RuntimeError):
     pass
 
@@ -143,13 +154,7 @@ class Server:
         return proc_cpu_ticks(self.pid)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.log.close()
         if self.proc.returncode not in (0, -signal.SIGTERM):
             raise BenchError(f"loam server exited with {self.proc.returncode}:\n{self.log_tail()}")

@@ -26,8 +26,8 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture(scope="module")
 def flow(server):
     node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed (scripts/setup.sh installs Node.js and tests/node's packages)")
+    # A failure, not a skip (as for node_modules below): scripts/setup.sh installs Node.js.
+    assert node is not None, "node is not installed (scripts/setup.sh installs Node.js and tests/node's packages)"
     assert (NODE_DIR / "node_modules" / "@aws-sdk" / "client-s3").is_dir(), (
         "tests/node/node_modules lacks @aws-sdk/client-s3: run scripts/setup.sh (npm ci in tests/node)"
     )
@@ -139,8 +139,17 @@ def test_error_names(flow):
     assert errors["deleteNonEmpty"]["name"] == "BucketNotEmpty" and errors["deleteNonEmpty"]["status"] == 409
 
 
+# Every key the flow writes (s3_flow.mjs), known here rather than taken from the server's own listing.
+FLOW_KEYS = ["docs/hello.txt", "blobs/random.bin", "blobs/streamed.bin", "tree/a/1.txt", "tree/a/2.txt",
+             "tree/b/1.txt", "tree/c.txt", "tree/d.txt", "docs/hello-copy.txt", "multi/big.bin"]
+
+
 def test_delete_objects_and_bucket(flow):
     step = ok_step(flow, "DeleteObjects")
+    # expectedDeleted is the flow's ListObjectsV2 result (plus a key that never existed): it is
+    # only as good as that listing, so the keys the flow wrote are checked too.
+    assert step["requested"] == len(FLOW_KEYS) + 1
+    assert step["expectedDeleted"] == sorted(FLOW_KEYS + ["never/existed"])
     assert step["deleted"] == step["expectedDeleted"]
     assert step["errors"] == []
     assert step["keyCountAfter"] == 0

@@ -195,10 +195,17 @@ TEST_F(DataLocationsTest, PlaceFilesReportsAMissingSource) {
 }
 
 TEST_F(DataLocationsTest, PlaceFilesRefusesNamesLeavingTheDirectory) {
-  WriteFile(dir_.path() / "x.csv", "x");
-  std::vector<DataLocations::InputFile> files = {{"../x.csv", 1, "", "", dir_.path() / "x.csv"}};
-  EXPECT_EQ(locations_.PlaceFiles(files, dir_.path() / "channel", false).code(), StatusCode::kInvalidArgument);
-  EXPECT_FALSE(fs::exists(dir_.path() / "channel/../x.csv.copy"));
+  // "../x.csv" from the channel is <dir>/x.csv: a file that must stay as it is, and that is not
+  // the source (copying a file onto itself would change nothing either way).
+  WriteFile(dir_.path() / "x.csv", "outside");
+  WriteFile(dir_.path() / "src/x.csv", "x");
+  std::vector<DataLocations::InputFile> files = {{"../x.csv", 1, "", "", dir_.path() / "src/x.csv"}};
+  for (bool link : {false, true}) {
+    EXPECT_EQ(locations_.PlaceFiles(files, dir_.path() / "channel", link).code(), StatusCode::kInvalidArgument)
+        << "link=" << link;
+    EXPECT_FALSE(fs::is_symlink(dir_.path() / "x.csv")) << "link=" << link;
+    EXPECT_EQ(ReadFile(dir_.path() / "x.csv"), "outside") << "link=" << link;
+  }
 }
 
 TEST_F(DataLocationsTest, UploadsGoThroughTheStoreWithETags) {

@@ -62,6 +62,12 @@ TEST(TuningRequest, SeedDefaultsToTheNameAndFollowsRandomSeed) {
   auto b = ParseTuningSpec(Request());
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->seed, b->seed);
+  // The name, not a constant: another job's name gives another seed.
+  json other = Request();
+  other["HyperParameterTuningJobName"] = "tune-2";
+  auto c = ParseTuningSpec(other);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_NE(c->seed, a->seed);
   json r = Request();
   r["HyperParameterTuningJobConfig"]["RandomSeed"] = 42;
   EXPECT_EQ(ParseTuningSpec(r)->seed, 42u);

@@ -96,7 +96,7 @@ TEST(TuningState, TargetObjectiveMetricValue) {
   EXPECT_EQ(EvaluateCompletion({0.9, 0.6}, ObjectiveType::kMinimize, c).reason, "");
   EXPECT_EQ(EvaluateCompletion({0.9, 0.5}, ObjectiveType::kMinimize, c).reason, "TargetObjectiveMetricValue reached");
   EXPECT_EQ(EvaluateCompletion({0.4}, ObjectiveType::kMaximize, c).reason, "");
-  EXPECT_NE(EvaluateCompletion({0.4, 0.7}, ObjectiveType::kMaximize, c).reason, "");
+  EXPECT_EQ(EvaluateCompletion({0.4, 0.7}, ObjectiveType::kMaximize, c).reason, "TargetObjectiveMetricValue reached");
   EXPECT_EQ(EvaluateCompletion({}, ObjectiveType::kMinimize, c).reason, "");
 }
 

@@ -373,7 +373,16 @@ TEST_F(S3BucketStoreTest, RefusedCredentialsAreAccessDenied) {
   Status s = stranger.CheckReachable();
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("refused Loam's credentials (InvalidAccessKeyId"), std::string::npos) << s.message();
-  EXPECT_FALSE(stranger.HeadObject(bucket_, "k").ok());
+  // An object that exists (a HEAD of a missing key would fail whatever the credentials).
+  ASSERT_TRUE(Put("k", "v").ok());
+  ASSERT_TRUE(store_->HeadObject(bucket_, "k").ok());
+  Status head = stranger.HeadObject(bucket_, "k").status();
+  EXPECT_EQ(head.code(), StatusCode::kFailedPrecondition) << head.ToString();  // 403, not a missing key
+  EXPECT_NE(Reason(head), reason::kNoSuchKey);
+  Status get = stranger.GetObject(bucket_, "k").status();
+  EXPECT_EQ(get.code(), StatusCode::kFailedPrecondition) << get.ToString();
+  EXPECT_EQ(Reason(get), "AccessDenied");
+  EXPECT_NE(get.message().find("refused Loam's credentials"), std::string::npos) << get.message();
 }
 
 // ---------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Generates src/api/aws/<service>_model_data.cc: the subset of a botocore service model that
-Loam serves (SageMaker; the CloudWatch Logs calls the SageMaker SDK makes), embedded as a
+Loam serves (SageMaker; SageMaker Runtime's InvokeEndpoint; the CloudWatch Logs calls the SageMaker SDK makes), embedded as a
 string so the server validates requests exactly against the model the pinned boto3 speaks.
 
 Run with the project virtualenv (its botocore is the pinned one):
 
     .venv/bin/python tools/gen_botocore_subset.py                   # SageMaker
     .venv/bin/python tools/gen_botocore_subset.py --service logs    # CloudWatch Logs
+    .venv/bin/python tools/gen_botocore_subset.py --service sagemaker_runtime   # InvokeEndpoint
 
 The subset keeps `metadata`, the operations below (name, input, output) and every shape
 reachable from their input and output shapes, without documentation. Patterns that RE2 cannot
@@ -42,6 +43,7 @@ CreateTransformJob DescribeTransformJob ListTransformJobs StopTransformJob
 SERVICES = {
     "sagemaker": ("sagemaker", "2017-07-24", SAGEMAKER_OPERATIONS, "kSageMakerModelJson"),
     "logs": ("logs", "2014-03-28", ["DescribeLogStreams", "GetLogEvents"], "kLogsModelJson"),
+    "sagemaker_runtime": ("sagemaker-runtime", "2017-05-13", ["InvokeEndpoint"], "kSageMakerRuntimeModelJson"),
 }
 
 METADATA_KEYS = ["apiVersion", "jsonVersion", "protocol", "serviceId", "targetPrefix"]

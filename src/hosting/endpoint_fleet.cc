@@ -122,7 +122,6 @@ Status EndpointFleet::StartInstance(Variant& v, Instance& inst) {
     inst.pool = std::make_shared<WorkerConnectionPool>(ioc_, port);
   }
   inst.healthy = false;
-  inst.started_at = std::chrono::steady_clock::now();
   return Status::Ok();
 }
 
@@ -296,13 +295,6 @@ Status EndpointFleet::Resize(const std::string& endpoint, const std::string& var
     fs::remove_all(inst->dir, ec);
   }
   return Status::Ok();
-}
-
-int EndpointFleet::HealthyCount(const Variant& v, const Deployment& d) {
-  std::lock_guard lock(d.mu);
-  int n = 0;
-  for (const auto& inst : v.instances) n += inst->healthy && !inst->retired ? 1 : 0;
-  return n;
 }
 
 void EndpointFleet::MonitorLoop() {

@@ -58,8 +58,7 @@ struct Instance {
   std::atomic<bool> healthy{false};
   std::atomic<bool> retired{false};
   std::atomic<int> outstanding{0};
-  int restarts = 0;                                   // monitor thread only
-  std::chrono::steady_clock::time_point started_at;   // monitor thread only
+  int restarts = 0;  // monitor thread only
 };
 
 struct Variant {
@@ -122,9 +121,6 @@ class EndpointFleet {
   // Kills worker processes an earlier server left behind (after a crash), found by their
   // working directory under the fleet's root.
   void KillLeftoverWorkers();
-
-  // Instances that answer /ping, by variant.
-  static int HealthyCount(const Variant& v, const Deployment& d);
 
  private:
   Status PrepareVariant(const Deployment& d, const VariantSpec& spec, Variant& v);

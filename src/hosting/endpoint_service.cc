@@ -17,6 +17,30 @@ const std::vector<std::string> kActiveStatuses = {"Creating", "InService", "Upda
 // endpoints keep serving then). Never shown by Describe.
 constexpr const char* kDeployedSpec = "_LoamDeployedSpec";
 
+// Update calls need a settled endpoint, as SageMaker's do.
+Status RequireInService(const jobs::JobRecord& r) {
+  if (r.doc.value("EndpointStatus", "") == "InService") return Status::Ok();
+  return InvalidArgument(fmt::format("Cannot update in-progress endpoint \"{}\".", r.arn));
+}
+
+// Loam swaps a configuration all at once, after the new one is healthy: a blue/green update
+// with ALL_AT_ONCE traffic routing. Other deployment policies are refused until they exist.
+Status CheckDeploymentConfig(const json& request) {
+  if (!request.contains("DeploymentConfig")) return Status::Ok();
+  const json& dc = request["DeploymentConfig"];
+  if (dc.contains("RollingUpdatePolicy")) return InvalidArgument("RollingUpdatePolicy is not supported yet.");
+  if (dc.contains("AutoRollbackConfiguration")) {
+    return InvalidArgument("AutoRollbackConfiguration (CloudWatch alarms) is not supported yet.");
+  }
+  if (dc.contains("BlueGreenUpdatePolicy")) {
+    const std::string type = dc["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"].value("Type", "");
+    if (type != "ALL_AT_ONCE") {
+      return InvalidArgument(fmt::format("TrafficRoutingConfiguration Type {} is not supported yet; use ALL_AT_ONCE.", type));
+    }
+  }
+  return Status::Ok();
+}
+
 json SpecToJson(const DeploymentSpec& spec) {
   json variants = json::array();
   for (const VariantSpec& v : spec.variants) {
@@ -59,10 +83,10 @@ StatusOr<jobs::JobRecord> EndpointService::LoadRecord(const std::string& name) {
   return record;
 }
 
-Status EndpointService::Save(const std::string& name, const std::function<void(jobs::JobRecord&)>& change) {
+Status EndpointService::Modify(const std::string& name, const std::function<Status(jobs::JobRecord&)>& change) {
   std::lock_guard lock(mu_);
-  ASSIGN_OR_RETURN(jobs::JobRecord record, store_->GetJob(kEndpointKind, name));
-  change(record);
+  ASSIGN_OR_RETURN(jobs::JobRecord record, LoadRecord(name));
+  RETURN_IF_ERROR(change(record));
   record.doc["LastModifiedTime"] = definitions_->Now();
   record.last_modified_time_ms = static_cast<int64_t>(definitions_->Now() * 1000.0);
   record.status = record.doc.value("EndpointStatus", record.status);
@@ -101,7 +125,18 @@ json EndpointService::VariantsOf(const DeploymentSpec& spec) const {
 
 void EndpointService::Background(std::function<void()> op) {
   std::lock_guard lock(threads_mu_);
-  threads_.emplace_back(std::move(op));
+  // Operations that have finished are joined here, so threads do not pile up.
+  std::erase_if(threads_, [](BackgroundOp& b) {
+    if (!*b.finished) return false;
+    b.thread.join();
+    return true;
+  });
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  threads_.push_back({std::thread([op = std::move(op), finished] {
+                        op();
+                        *finished = true;
+                      }),
+                      finished});
 }
 
 StatusOr<json> EndpointService::Create(const json& request) {
@@ -111,7 +146,8 @@ StatusOr<json> EndpointService::Create(const json& request) {
   if (store_->GetJob(kEndpointKind, name).ok()) {
     return InvalidArgument(fmt::format("Cannot create already existing endpoint \"{}\".", arn));
   }
-  ASSIGN_OR_RETURN(DeploymentSpec spec, SpecFor(name, config));
+  RETURN_IF_ERROR(CheckDeploymentConfig(request));
+  RETURN_IF_ERROR(SpecFor(name, config).status());
   ASSIGN_OR_RETURN(json config_doc, definitions_->DescribeEndpointConfig(config));
   const double now = definitions_->Now();
   json doc = {{"EndpointName", name}, {"EndpointArn", arn}, {"EndpointConfigName", config},
@@ -119,9 +155,10 @@ StatusOr<json> EndpointService::Create(const json& request) {
   if (config_doc.contains("DataCaptureConfig")) {
     const json& dc = config_doc["DataCaptureConfig"];
     doc["DataCaptureConfig"] = {{"EnableCapture", dc.value("EnableCapture", false)},
-                                {"CaptureStatus", "Stopped"},
+                                {"CaptureStatus", "Stopped"},  // nothing is captured yet
                                 {"CurrentSamplingPercentage", dc.value("InitialSamplingPercentage", 0)},
-                                {"DestinationS3Uri", dc.value("DestinationS3Uri", "")}};
+                                {"DestinationS3Uri", dc.value("DestinationS3Uri", "")},
+                                {"KmsKeyId", dc.value("KmsKeyId", "")}};
   }
   const auto now_ms = static_cast<int64_t>(now * 1000.0);
   jobs::JobRecord record{.kind = kEndpointKind, .name = name, .arn = arn, .status = "Creating",
@@ -144,11 +181,12 @@ void EndpointService::Deploy(const std::string& name, const std::string& config,
   std::lock_guard op_lock(*op);
   auto fail = [&](const std::string& reason) {
     log::Warn("endpoint.deploy_failed", {{"endpoint", name}, {"config", config}, {"reason", reason}});
-    Status saved = Save(name, [&](jobs::JobRecord& r) {
+    Status saved = Modify(name, [&](jobs::JobRecord& r) {
       // A failed update leaves the endpoint serving its previous configuration.
       r.doc["EndpointStatus"] = update ? "InService" : "Failed";
       r.doc["FailureReason"] = reason;
       r.doc.erase("PendingDeploymentSummary");
+      return Status::Ok();
     });
     if (!saved.ok()) log::Error("endpoint.save_failed", {{"endpoint", name}, {"error", saved.ToString()}});
   };
@@ -170,14 +208,14 @@ void EndpointService::Deploy(const std::string& name, const std::string& config,
   }
   if (!deployment.ok()) return fail(deployment.status().message());
   std::shared_ptr<Deployment> previous = fleet_->Activate(*deployment);
-  Status saved = Save(name, [&](jobs::JobRecord& r) {
+  Status saved = Modify(name, [&](jobs::JobRecord& r) {
     r.doc["EndpointStatus"] = "InService";
     r.doc["EndpointConfigName"] = config;
     r.doc["ProductionVariants"] = VariantsOf(*spec);
     r.doc[kDeployedSpec] = SpecToJson(*spec);
     r.doc.erase("FailureReason");
     r.doc.erase("PendingDeploymentSummary");
-    if (r.doc.contains("DataCaptureConfig")) r.doc["DataCaptureConfig"]["CaptureStatus"] = "Started";
+    return Status::Ok();
   });
   if (!saved.ok()) log::Error("endpoint.save_failed", {{"endpoint", name}, {"error", saved.ToString()}});
   log::Info("endpoint.in_service", {{"endpoint", name}, {"config", config}});
@@ -203,32 +241,27 @@ StatusOr<json> EndpointService::Update(const json& request) {
   if (request.value("RetainAllVariantProperties", false) || request.contains("ExcludeRetainedVariantProperties")) {
     return InvalidArgument("RetainAllVariantProperties is not supported yet.");
   }
-  ASSIGN_OR_RETURN(DeploymentSpec spec, SpecFor(name, config));
-  {
-    std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(jobs::JobRecord record, LoadRecord(name));
-    if (record.doc.value("EndpointStatus", "") != "InService") {
-      return InvalidArgument(fmt::format("Cannot update in-progress endpoint \"{}\".", record.arn));
-    }
-    record.doc["EndpointStatus"] = "Updating";
-    record.doc["PendingDeploymentSummary"] = {{"EndpointConfigName", config}, {"StartTime", definitions_->Now()}};
-    record.doc["LastModifiedTime"] = definitions_->Now();
-    record.status = "Updating";
-    RETURN_IF_ERROR(store_->UpdateJob(record));
-  }
+  RETURN_IF_ERROR(CheckDeploymentConfig(request));
+  if (request.value("RetainDeploymentConfig", false)) return InvalidArgument("RetainDeploymentConfig is not supported yet.");
+  RETURN_IF_ERROR(SpecFor(name, config).status());
+  RETURN_IF_ERROR(Modify(name, [&](jobs::JobRecord& r) {
+    RETURN_IF_ERROR(RequireInService(r));
+    r.doc["EndpointStatus"] = "Updating";
+    r.doc["PendingDeploymentSummary"] = {{"EndpointConfigName", config}, {"StartTime", definitions_->Now()}};
+    return Status::Ok();
+  }));
   Background([this, name, config] { Deploy(name, config, true); });
   return json{{"EndpointArn", HostingArn(definitions_->options(), "endpoint", name)}};
 }
 
 Status EndpointService::Delete(const std::string& name) {
-  {
-    std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(jobs::JobRecord record, LoadRecord(name));
-    if (record.doc.value("EndpointStatus", "") == "Deleting") return Status::Ok();
-    record.doc["EndpointStatus"] = "Deleting";
-    record.status = "Deleting";
-    RETURN_IF_ERROR(store_->UpdateJob(record));
-  }
+  bool already = false;
+  RETURN_IF_ERROR(Modify(name, [&](jobs::JobRecord& r) {
+    already = r.doc.value("EndpointStatus", "") == "Deleting";
+    r.doc["EndpointStatus"] = "Deleting";
+    return Status::Ok();
+  }));
+  if (already) return Status::Ok();
   Background([this, name] { Remove(name); });
   return Status::Ok();
 }
@@ -245,28 +278,22 @@ void EndpointService::Remove(const std::string& name) {
 
 StatusOr<json> EndpointService::UpdateWeightsAndCapacities(const json& request) {
   const std::string name = request["EndpointName"].get<std::string>();
-  json changes = request["DesiredWeightsAndCapacities"];
-  {
-    std::lock_guard lock(mu_);
-    ASSIGN_OR_RETURN(jobs::JobRecord record, LoadRecord(name));
-    if (record.doc.value("EndpointStatus", "") != "InService") {
-      return InvalidArgument(fmt::format("Cannot update in-progress endpoint \"{}\".", record.arn));
-    }
-    json& variants = record.doc["ProductionVariants"];
+  const json changes = request["DesiredWeightsAndCapacities"];
+  RETURN_IF_ERROR(Modify(name, [&](jobs::JobRecord& r) {
+    RETURN_IF_ERROR(RequireInService(r));
+    json& variants = r.doc["ProductionVariants"];
     for (const json& c : changes) {
       const std::string variant = c["VariantName"].get<std::string>();
       auto it = std::find_if(variants.begin(), variants.end(), [&](const json& v) { return v["VariantName"] == variant; });
       if (it == variants.end()) {
-        return InvalidArgument(fmt::format("The variant(s) \"[{}]\" are not present in the endpoint \"{}\".", variant, record.arn));
+        return InvalidArgument(fmt::format("The variant(s) \"[{}]\" are not present in the endpoint \"{}\".", variant, r.arn));
       }
       if (c.contains("DesiredWeight")) (*it)["DesiredWeight"] = c["DesiredWeight"];
       if (c.contains("DesiredInstanceCount")) (*it)["DesiredInstanceCount"] = c["DesiredInstanceCount"];
     }
-    record.doc["EndpointStatus"] = "Updating";
-    record.doc["LastModifiedTime"] = definitions_->Now();
-    record.status = "Updating";
-    RETURN_IF_ERROR(store_->UpdateJob(record));
-  }
+    r.doc["EndpointStatus"] = "Updating";
+    return Status::Ok();
+  }));
   Background([this, name, changes] {
     auto op = OpLock(name);
     std::lock_guard op_lock(*op);
@@ -279,13 +306,14 @@ StatusOr<json> EndpointService::UpdateWeightsAndCapacities(const json& request) 
       Status st = fleet_->Resize(name, c["VariantName"].get<std::string>(), weight, count);
       if (!st.ok()) failure = st.message();
     }
-    Status saved = Save(name, [&](jobs::JobRecord& r) {
+    Status saved = Modify(name, [&](jobs::JobRecord& r) {
       r.doc["EndpointStatus"] = "InService";
       for (json& v : r.doc["ProductionVariants"]) {
         v["CurrentWeight"] = v["DesiredWeight"];
         v["CurrentInstanceCount"] = v["DesiredInstanceCount"];
       }
       if (!failure.empty()) r.doc["FailureReason"] = failure;
+      return Status::Ok();
     });
     if (!saved.ok()) log::Error("endpoint.save_failed", {{"endpoint", name}, {"error", saved.ToString()}});
   });
@@ -323,14 +351,12 @@ Status EndpointService::Recover() {
 
 void EndpointService::Shutdown() {
   stopping_ = true;
-  std::vector<std::thread> threads;
+  std::vector<BackgroundOp> threads;
   {
     std::lock_guard lock(threads_mu_);
     threads.swap(threads_);
   }
-  for (auto& t : threads) {
-    if (t.joinable()) t.join();
-  }
+  for (auto& b : threads) b.thread.join();
   fleet_->Shutdown();
 }
 

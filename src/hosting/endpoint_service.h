@@ -42,7 +42,9 @@ class EndpointService {
 
  private:
   StatusOr<jobs::JobRecord> LoadRecord(const std::string& name);
-  Status Save(const std::string& name, const std::function<void(jobs::JobRecord&)>& change);
+  // Read-modify-write of the endpoint's record under one lock: `change` may refuse (its error
+  // is returned, nothing written); LastModifiedTime and the indexed status follow the document.
+  Status Modify(const std::string& name, const std::function<Status(jobs::JobRecord&)>& change);
   // The deployment of a config, from the config and its models as stored now.
   StatusOr<DeploymentSpec> SpecFor(const std::string& endpoint, const std::string& config_name);
   // Serialises the background operations of one endpoint.
@@ -64,7 +66,11 @@ class EndpointService {
   std::shared_ptr<EndpointFleet> fleet_;
   std::mutex mu_;  // serialises document read-modify-writes
   std::mutex threads_mu_;
-  std::vector<std::thread> threads_;  // guarded by threads_mu_
+  struct BackgroundOp {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> finished;
+  };
+  std::vector<BackgroundOp> threads_;  // guarded by threads_mu_
   std::atomic<bool> stopping_{false};
 };
 

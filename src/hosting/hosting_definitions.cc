@@ -70,6 +70,9 @@ StatusOr<json> HostingDefinitions::CreateModel(const json& request) {
   if (container.value("Mode", "SingleModel") != "SingleModel") {
     return InvalidArgument("Only the SingleModel container mode is supported.");
   }
+  if (request.value("EnableNetworkIsolation", false)) {
+    return InvalidArgument("EnableNetworkIsolation is not supported for endpoint workers yet (they are not sandboxed).");
+  }
   if (container.contains("ModelDataSource")) return InvalidArgument("ModelDataSource is not supported yet; use ModelDataUrl.");
   if (container.contains("ModelDataUrl")) {
     auto where = locations_->Parse(container["ModelDataUrl"].get<std::string>());
@@ -105,6 +108,12 @@ Status HostingDefinitions::DeleteModel(const std::string& name) {
 StatusOr<json> HostingDefinitions::CreateEndpointConfig(const json& request) {
   const std::string name = request["EndpointConfigName"].get<std::string>();
   if (request.contains("AsyncInferenceConfig")) return InvalidArgument("Asynchronous inference is not supported yet.");
+  if (request.contains("ShadowProductionVariants")) return InvalidArgument("Shadow variants are not supported yet.");
+  // A capture config that asks for capture is refused until capture exists, rather than
+  // accepted and silently not captured.
+  if (request.contains("DataCaptureConfig") && request["DataCaptureConfig"].value("EnableCapture", true)) {
+    return InvalidArgument("Data capture is not supported yet; set DataCaptureConfig.EnableCapture to false or omit it.");
+  }
   json variants = request["ProductionVariants"];
   std::set<std::string> seen;
   for (auto& v : variants) {

@@ -20,19 +20,8 @@ struct CountGuard {
 
 }  // namespace
 
-Invoker::Invoker(InvokerOptions options)
-    : options_(options), work_(asio::make_work_guard(ioc_)), rng_(std::random_device{}()) {
-  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { ioc_.run(); });
-}
-
-Invoker::~Invoker() { Shutdown(); }
-
-void Invoker::Shutdown() {
-  work_.reset();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-}
+Invoker::Invoker(InvokerOptions options, asio::io_context& ioc)
+    : options_(options), ioc_(ioc), rng_(std::random_device{}()) {}
 
 void Invoker::Invoke(Invocation inv, std::function<void(InvocationResult)> done) {
   InvocationResult result;
@@ -105,7 +94,7 @@ void Invoker::Invoke(Invocation inv, std::function<void(InvocationResult)> done)
         WorkerRequest req{.content_type = inv.content_type, .accept = inv.accept,
                           .custom_attributes = inv.custom_attributes, .body = std::move(inv.body),
                           .timeout = options_.timeout};
-        WorkerResponse res = co_await pool->Invoke(req);
+        WorkerResponse res = co_await pool->Invoke(std::move(req));
         if (res.transport != WorkerResponse::Transport::kOk) {
           result.outcome = InvocationResult::Outcome::kModelError;
           result.message = res.transport_error;

@@ -1,11 +1,11 @@
 // The runtime front end of endpoints: picks a production variant (TargetVariant, or at random
 // by weight), the least busy healthy instance of it, and sends the request to that worker over
-// a kept-alive connection, on an io_context of its own so no server thread ever waits on a
-// model. Knows no HTTP of the client side: adapters map InvocationResult to their protocol.
+// a kept-alive connection. It runs on the HTTP server's own io_context, asynchronously, so no
+// server thread waits on a model and no answer crosses to another thread pool. Knows nothing
+// of the client side's protocol: adapters map InvocationResult to theirs.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 
 #include <chrono>
 #include <functional>
@@ -13,8 +13,6 @@
 #include <mutex>
 #include <random>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "hosting/endpoint_fleet.h"
 
@@ -47,31 +45,25 @@ struct InvocationResult {
 };
 
 struct InvokerOptions {
-  int threads = 2;
   std::chrono::milliseconds timeout{60000};  // SageMaker's 60 s invocation limit
 };
 
 class Invoker {
  public:
-  Invoker(InvokerOptions options);
-  ~Invoker();
+  // `ioc` is the one worker connections live on (the fleet creates them on it too).
+  Invoker(InvokerOptions options, boost::asio::io_context& ioc);
   Invoker(const Invoker&) = delete;
   Invoker& operator=(const Invoker&) = delete;
 
-  // The io_context worker connections live on (the fleet creates them on it).
-  boost::asio::io_context& io_context() { return ioc_; }
   void set_fleet(std::shared_ptr<EndpointFleet> fleet) { fleet_ = std::move(fleet); }
 
-  // Calls `done` exactly once, from one of the invoker's threads.
+  // Calls `done` exactly once: at once for a request that cannot be routed, else from a thread
+  // running the io_context.
   void Invoke(Invocation invocation, std::function<void(InvocationResult)> done);
-  // Ends the threads once requests in flight have their answers.
-  void Shutdown();
 
  private:
   InvokerOptions options_;
-  boost::asio::io_context ioc_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
+  boost::asio::io_context& ioc_;
   std::shared_ptr<EndpointFleet> fleet_;
   std::mutex rng_mu_;
   std::mt19937_64 rng_;

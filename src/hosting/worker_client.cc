@@ -41,14 +41,14 @@ void WorkerConnectionPool::ReturnIdle(std::unique_ptr<Connection> c) {
   if (idle_.size() < 256) idle_.push_back(std::move(c));
 }
 
-asio::awaitable<WorkerResponse> WorkerConnectionPool::Invoke(const WorkerRequest& request) {
+asio::awaitable<WorkerResponse> WorkerConnectionPool::Invoke(WorkerRequest request) {
   bhttp::request<bhttp::string_body> msg{bhttp::verb::post, "/invocations", 11};
   msg.set(bhttp::field::host, "127.0.0.1:" + std::to_string(port_));
   msg.set(bhttp::field::content_type, request.content_type);
   if (!request.accept.empty()) msg.set(bhttp::field::accept, request.accept);
   if (!request.custom_attributes.empty()) msg.set(kCustomAttributesHeader, request.custom_attributes);
   msg.keep_alive(true);
-  msg.body() = request.body;
+  msg.body() = std::move(request.body);
   msg.prepare_payload();
 
   WorkerResponse out;

@@ -46,7 +46,7 @@ class WorkerConnectionPool {
 
   // Sends one invocation. A kept-alive connection the worker has closed meanwhile is retried
   // once on a fresh connection (the request never reached the model then).
-  boost::asio::awaitable<WorkerResponse> Invoke(const WorkerRequest& request);
+  boost::asio::awaitable<WorkerResponse> Invoke(WorkerRequest request);
   uint16_t port() const { return port_; }
 
  private:

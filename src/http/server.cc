@@ -197,6 +197,8 @@ Server::Server(ServerOptions options, std::shared_ptr<const Router> router, std:
 
 Server::~Server() = default;
 
+asio::io_context& Server::io_context() { return impl_->ioc; }
+
 Status Server::Listen() {
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.host, ec);

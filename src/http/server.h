@@ -14,6 +14,10 @@
 #include "http/metrics.h"
 #include "http/router.h"
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace loam::http {
 
 struct ServerOptions {
@@ -35,6 +39,9 @@ class Server {
   // Binds the listening socket; port() is valid afterwards.
   Status Listen();
   uint16_t port() const { return bound_port_; }
+  // The io_context the server's threads run: asynchronous handlers may do their own I/O on
+  // it (the endpoint invoker does), so an answer needs no hand-off to another thread pool.
+  boost::asio::io_context& io_context();
   // Serves until Shutdown() (or SIGINT/SIGTERM when install_signal_handlers is set).
   void Run(bool install_signal_handlers);
   // Stops accepting, finishes requests in flight, closes idle connections. Thread-safe.

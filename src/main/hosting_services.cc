@@ -11,12 +11,10 @@ namespace loam {
 
 namespace fs = std::filesystem;
 
-void HostingServices::Shutdown() {
-  endpoints->Shutdown();
-  invoker->Shutdown();
-}
+void HostingServices::Shutdown() { endpoints->Shutdown(); }
 
-StatusOr<HostingServices> MakeHostingServices(const HostingFlags& flags, const JobFlags& job_flags,
+StatusOr<HostingServices> MakeHostingServices(boost::asio::io_context& ioc, const HostingFlags& flags,
+                                              const JobFlags& job_flags,
                                               const fs::path& data_dir, const std::string& tracking_uri,
                                               std::shared_ptr<jobs::JobStore> store, const JobServices& jobs) {
   const fs::path toolkit = flags.toolkit_dir.empty() ? fs::path(LOAM_PYTHON_DIR) : fs::path(flags.toolkit_dir);
@@ -26,8 +24,8 @@ StatusOr<HostingServices> MakeHostingServices(const HostingFlags& flags, const J
                               " does not contain loam_inference/__main__.py (the endpoint worker toolkit)");
   }
   HostingServices h;
-  h.invoker = std::make_shared<hosting::Invoker>(hosting::InvokerOptions{
-      .threads = 2, .timeout = std::chrono::seconds(flags.invocation_timeout_seconds)});
+  h.invoker = std::make_shared<hosting::Invoker>(
+      hosting::InvokerOptions{.timeout = std::chrono::seconds(flags.invocation_timeout_seconds)}, ioc);
   hosting::FleetOptions fleet_options{.root = data_dir / "endpoints",
                                       .toolkit_dir = fs::absolute(toolkit),
                                       .tracking_uri = tracking_uri,
@@ -35,7 +33,7 @@ StatusOr<HostingServices> MakeHostingServices(const HostingFlags& flags, const J
                                       .stop_grace = std::chrono::seconds(job_flags.stop_grace_seconds)};
   h.fleet = std::make_shared<hosting::EndpointFleet>(
       fleet_options, hosting::FleetDeps{.executor = jobs.executor, .runtimes = jobs.runtimes, .locations = jobs.locations},
-      h.invoker->io_context());
+      ioc);
   h.invoker->set_fleet(h.fleet);
   const hosting::HostingOptions options{.region = job_flags.region, .account = std::string(kAccountId)};
   h.definitions = std::make_shared<hosting::HostingDefinitions>(options, store, jobs.locations, SystemNowMillis);

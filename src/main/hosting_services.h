@@ -1,5 +1,5 @@
-// The hosting side of `loam server`: the endpoint invoker (its own io_context), the fleet of
-// worker processes, and the model / endpoint-config / endpoint services.
+// The hosting side of `loam server`: the endpoint invoker (on the HTTP server's io_context),
+// the fleet of worker processes, and the model / endpoint-config / endpoint services.
 #pragma once
 
 #include <filesystem>
@@ -26,11 +26,13 @@ struct HostingServices {
   std::shared_ptr<hosting::HostingDefinitions> definitions;
   std::shared_ptr<hosting::EndpointService> endpoints;
 
-  // Stops background operations and workers, then the invoker's threads.
+  // Stops background operations and workers.
   void Shutdown();
 };
 
-StatusOr<HostingServices> MakeHostingServices(const HostingFlags& flags, const JobFlags& job_flags,
+// `ioc` is the HTTP server's: invocations are proxied on it.
+StatusOr<HostingServices> MakeHostingServices(boost::asio::io_context& ioc, const HostingFlags& flags,
+                                              const JobFlags& job_flags,
                                               const std::filesystem::path& data_dir, const std::string& tracking_uri,
                                               std::shared_ptr<jobs::JobStore> store, const JobServices& jobs);
 

@@ -121,7 +121,8 @@ StatusOr<std::unique_ptr<Strategy>> MakeStrategy(const std::string& name, const 
                                                  const StrategyOptions& options) {
   const auto it = Registry().find(name);
   if (it == Registry().end()) {
-    return InvalidArgument("unknown tuning strategy '" + name + "' (Hyperband is not implemented)");
+    // Hyperband is not a Strategy here: it is a schedule (tuning/hyperband.h) over Random.
+    return InvalidArgument("unknown tuning strategy '" + name + "' (known: Bayesian, Random, Grid)");
   }
   return it->second(space, options);
 }

@@ -302,14 +302,18 @@ class Hosting:
             text = f"<describe failed: {e}>"
         return f"{text}\n--- server log tail ---\n{self.server.log_tail(4000)}"
 
-    def wait_in_service(self, endpoint: str) -> dict:
-        """boto3's ``endpoint_in_service`` waiter (failure: Failed or ValidationException)."""
+    def _wait(self, waiter: str, endpoint: str, state: str) -> None:
+        """One of boto3's endpoint waiters, polling every second; fails the test with the
+        endpoint's Describe and the server's log when it gives up."""
         try:
-            self.sm.get_waiter("endpoint_in_service").wait(
+            self.sm.get_waiter(waiter).wait(
                 EndpointName=endpoint, WaiterConfig={"Delay": 1, "MaxAttempts": WAIT_ATTEMPTS})
         except WaiterError as e:
-            pytest.fail(f"endpoint {endpoint} not InService: {e}\n{self.diagnostics(endpoint)}",
-                        pytrace=False)
+            pytest.fail(f"endpoint {endpoint} not {state}: {e}\n{self.diagnostics(endpoint)}", pytrace=False)
+
+    def wait_in_service(self, endpoint: str) -> dict:
+        """boto3's ``endpoint_in_service`` waiter (failure: Failed or ValidationException)."""
+        self._wait("endpoint_in_service", endpoint, "InService")
         return self.describe(endpoint)
 
     def deploy(self, variants: list[dict], name: str | None = None) -> types.SimpleNamespace:
@@ -325,12 +329,7 @@ class Hosting:
             self.wait_deleted(endpoint)
 
     def wait_deleted(self, endpoint: str) -> None:
-        try:
-            self.sm.get_waiter("endpoint_deleted").wait(
-                EndpointName=endpoint, WaiterConfig={"Delay": 1, "MaxAttempts": WAIT_ATTEMPTS})
-        except WaiterError as e:
-            pytest.fail(f"endpoint {endpoint} not deleted: {e}\n{self.diagnostics(endpoint)}",
-                        pytrace=False)
+        self._wait("endpoint_deleted", endpoint, "deleted")
 
     # -- runtime --------------------------------------------------------------
 

@@ -118,6 +118,27 @@ def _validation_cases(served):
         ("MaxResults 101", "list_models", {"MaxResults": 101}, None),
         ("no weights", "update_endpoint_weights_and_capacities",
          {"EndpointName": served.name, "DesiredWeightsAndCapacities": []}, None),
+        # Features Loam has not built are refused by name, never accepted and ignored.
+        ("network isolation", "create_model",
+         {"ModelName": "e2e-isolated", "EnableNetworkIsolation": True,
+          "PrimaryContainer": {"Image": SKLEARN_IMAGE, "ModelDataUrl": served.base_uri}}, "EnableNetworkIsolation"),
+        ("data capture", "create_endpoint_config",
+         {"EndpointConfigName": "e2e-capture", "ProductionVariants": [good_variant],
+          "DataCaptureConfig": {"InitialSamplingPercentage": 100, "DestinationS3Uri": "s3://capture-bucket/c",
+                                "CaptureOptions": [{"CaptureMode": "Input"}]}}, "Data capture"),
+        ("shadow variants", "create_endpoint_config",
+         {"EndpointConfigName": "e2e-shadow", "ProductionVariants": [good_variant],
+          "ShadowProductionVariants": [dict(good_variant, VariantName="shadow")]}, "Shadow"),
+        ("canary update", "update_endpoint",
+         {"EndpointName": served.name, "EndpointConfigName": served.config,
+          "DeploymentConfig": {"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {
+              "Type": "CANARY", "WaitIntervalInSeconds": 60, "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1}}}}},
+         "CANARY"),
+        ("rolling update", "create_endpoint",
+         {"EndpointName": "e2e-no-config-rolling", "EndpointConfigName": served.config,
+          "DeploymentConfig": {"RollingUpdatePolicy": {
+              "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1}, "WaitIntervalInSeconds": 60}}},
+         "RollingUpdatePolicy"),
     ]
 
 
@@ -240,13 +261,17 @@ def test_list_and_delete_models_configs_and_endpoints(hosting, served, data):
     order = ["b", "a", "c"]
     models = [hosting.create_model(served.base_uri, name=f"e2e-list-{token}-{s}") for s in order]
     _check_listing(hosting.sm.list_models, "Models", "ModelName", models, token, models)
-    for summary in hosting.sm.list_models(NameContains=token)["Models"]:
+    summaries = hosting.sm.list_models(NameContains=token)["Models"]
+    assert sorted(s["ModelName"] for s in summaries) == sorted(models)  # (the ARN loop below is not empty)
+    for summary in summaries:
         assert sagemaker_arn_pattern("model", summary["ModelName"]).fullmatch(summary["ModelArn"]), summary
 
     configs = [hosting.create_config([variant("v1", models[0])], name=f"e2e-list-cfg-{token}-{s}") for s in order]
     _check_listing(hosting.sm.list_endpoint_configs, "EndpointConfigs", "EndpointConfigName", configs,
                    f"cfg-{token}", configs)
-    for summary in hosting.sm.list_endpoint_configs(NameContains=token)["EndpointConfigs"]:
+    summaries = hosting.sm.list_endpoint_configs(NameContains=token)["EndpointConfigs"]
+    assert sorted(s["EndpointConfigName"] for s in summaries) == sorted(configs)
+    for summary in summaries:
         assert sagemaker_arn_pattern("endpoint-config", summary["EndpointConfigName"]).fullmatch(
             summary["EndpointConfigArn"]), summary
 

@@ -189,6 +189,24 @@ def test_unknown_endpoint_is_a_validation_error(hosting, data):
     assert "bad_name!" in err.response["Error"]["Message"], err.response["Error"]
 
 
+def test_invocation_headers_are_validated_and_unbuilt_features_refused(hosting, served, data):
+    body = csv_body(data.x_test[0])
+    # Lengths and patterns of botocore's sagemaker-runtime model, with AWS's message.
+    err = expect_client_error(hosting.runtime_unvalidated.invoke_endpoint, "ValidationError", 400,
+                              EndpointName=served.name, Body=body, ContentType=CSV,
+                              CustomAttributes="a" * 1025)
+    assert "customAttributes" in err.response["Error"]["Message"], err.response["Error"]
+    # Headers that select what Loam's endpoints do not have are refused, naming the member.
+    for member, value in (("TargetModel", "model-2.tar.gz"), ("TargetContainerHostname", "second"),
+                          ("InferenceComponentName", "component"), ("EnableExplanations", "`true`")):
+        err = expect_client_error(hosting.runtime.invoke_endpoint, "ValidationError", 400,
+                                  EndpointName=served.name, Body=body, ContentType=CSV, **{member: value})
+        assert member in err.response["Error"]["Message"], (member, err.response["Error"])
+    # InferenceId only labels captured data: accepted, and the model still answers.
+    inv = hosting.invoke(served.name, body, CSV, JSON, TargetVariant="primary", InferenceId="req-1")
+    assert inv.variant == "primary"
+
+
 def test_handler_exception_is_a_model_error(hosting, data):
     """A predict_fn that raises: ModelError (424) with the worker's 500 and the exception's
     message as OriginalStatusCode / OriginalMessage; the endpoint stays InService. The model

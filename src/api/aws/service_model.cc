@@ -12,6 +12,7 @@ namespace loam::api::aws {
 
 extern const std::string_view kSageMakerModelJson;  // generated: sagemaker_model_data.cc
 extern const std::string_view kLogsModelJson;       // generated: logs_model_data.cc
+extern const std::string_view kSageMakerRuntimeModelJson;  // generated: sagemaker_runtime_model_data.cc
 
 namespace {
 
@@ -177,15 +178,29 @@ std::shared_ptr<const ServiceModel> ServiceModel::SageMaker() {
   return kModel;
 }
 
+namespace {
+
+// An embedded model without Loam's overrides; failing to parse it is a build defect (the unit
+// tests parse every one).
+std::shared_ptr<const ServiceModel> ParseEmbedded(std::string_view json, const char* service) {
+  auto parsed = ServiceModel::Parse(json);
+  if (!parsed.ok()) {
+    log::Error("aws.model_invalid", {{"service", service}, {"error", parsed.status().message()}});
+    std::abort();
+  }
+  return std::move(parsed).value();
+}
+
+}  // namespace
+
 std::shared_ptr<const ServiceModel> ServiceModel::Logs() {
-  static const std::shared_ptr<const ServiceModel> kModel = [] {
-    auto parsed = Parse(kLogsModelJson);
-    if (!parsed.ok()) {
-      log::Error("aws.model_invalid", {{"service", "logs"}, {"error", parsed.status().message()}});
-      std::abort();
-    }
-    return std::move(parsed).value();
-  }();
+  static const std::shared_ptr<const ServiceModel> kModel = ParseEmbedded(kLogsModelJson, "logs");
+  return kModel;
+}
+
+std::shared_ptr<const ServiceModel> ServiceModel::SageMakerRuntime() {
+  static const std::shared_ptr<const ServiceModel> kModel =
+      ParseEmbedded(kSageMakerRuntimeModelJson, "sagemaker-runtime");
   return kModel;
 }
 

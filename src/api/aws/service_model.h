@@ -31,6 +31,8 @@ class ServiceModel {
   static std::shared_ptr<const ServiceModel> SageMaker();
   // The embedded CloudWatch Logs subset (the calls the SageMaker SDK makes to follow job logs).
   static std::shared_ptr<const ServiceModel> Logs();
+  // The embedded SageMaker Runtime subset (InvokeEndpoint: its URI label and headers).
+  static std::shared_ptr<const ServiceModel> SageMakerRuntime();
 
   ServiceModel(const ServiceModel&) = delete;
   ServiceModel& operator=(const ServiceModel&) = delete;

@@ -1,10 +1,11 @@
 #include "api/sagemaker_runtime/runtime_routes.h"
 
+#include "api/aws/service_model.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cstring>
-#include <regex>
 
 namespace loam::api::sagemaker_runtime {
 
@@ -46,9 +47,53 @@ http::Response StatusError(const Status& st) {
   }
 }
 
-bool ValidEndpointName(const std::string& name) {
-  static const std::regex kPattern("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$");
-  return !name.empty() && name.size() <= 63 && std::regex_match(name, kPattern);
+// InvokeEndpoint's header members (botocore's sagemaker-runtime model), by wire name.
+struct HeaderMember {
+  const char* header;  // lower case
+  const char* member;
+};
+constexpr HeaderMember kHeaderMembers[] = {
+    {"content-type", "ContentType"},
+    {"accept", "Accept"},
+    {"x-amzn-sagemaker-custom-attributes", "CustomAttributes"},
+    {"x-amzn-sagemaker-target-model", "TargetModel"},
+    {"x-amzn-sagemaker-target-variant", "TargetVariant"},
+    {"x-amzn-sagemaker-target-container-hostname", "TargetContainerHostname"},
+    {"x-amzn-sagemaker-inference-id", "InferenceId"},
+    {"x-amzn-sagemaker-enable-explanations", "EnableExplanations"},
+    {"x-amzn-sagemaker-inference-component", "InferenceComponentName"},
+    {"x-amzn-sagemaker-session-id", "SessionId"},
+};
+// Members that select what Loam's endpoints do not have yet: refused, not ignored.
+constexpr std::pair<const char*, const char*> kUnsupportedMembers[] = {
+    {"TargetModel", "multi-model endpoints"},
+    {"TargetContainerHostname", "multi-container endpoints"},
+    {"InferenceComponentName", "inference components"},
+    {"SessionId", "stateful sessions"},
+    {"EnableExplanations", "SageMaker Clarify explanations"},
+};
+
+// The request as InvokeEndpoint's input shape, validated against the service model (names,
+// lengths, patterns, with AWS's messages). The body's size is the route's limit.
+StatusOr<hosting::Invocation> ParseInvocation(http::Request& req, const std::string& endpoint) {
+  json input = {{"EndpointName", endpoint}, {"Body", ""}};
+  for (const HeaderMember& h : kHeaderMembers) {
+    if (auto v = req.Header(h.header)) input[h.member] = std::string(*v);
+  }
+  RETURN_IF_ERROR(aws::ServiceModel::SageMakerRuntime()->ValidateInput("InvokeEndpoint", input));
+  for (const auto& [member, feature] : kUnsupportedMembers) {
+    if (input.contains(member)) {
+      return InvalidArgument(fmt::format("{} selects {}, which Loam endpoints do not support yet.", member, feature));
+    }
+  }
+  hosting::Invocation inv;
+  inv.endpoint = endpoint;
+  inv.content_type = input.value("ContentType", "application/octet-stream");
+  inv.accept = input.value("Accept", "");
+  inv.custom_attributes = input.value("CustomAttributes", "");
+  inv.target_variant = input.value("TargetVariant", "");
+  inv.body = std::move(req.body);
+  return inv;
 }
 
 http::Response ModelError(const RuntimeOptions& o, const std::string& endpoint, const InvocationResult& r) {
@@ -60,9 +105,9 @@ http::Response ModelError(const RuntimeOptions& o, const std::string& endpoint, 
   const std::string message = fmt::format(
       "Received {} error ({}) from primary with message \"{}\". See {} in account {} for more information.", kind,
       code, original, log_stream, o.account);
+  // The members of botocore's ModelError shape.
   return RuntimeError(424, "ModelError",
-                      {{"ErrorCode", code >= 400 && code < 500 ? "CLIENT_ERROR_FROM_MODEL" : "SERVER_ERROR_FROM_MODEL"},
-                       {"message", message},
+                      {{"message", message},
                        {"Message", message},
                        {"OriginalStatusCode", code},
                        {"OriginalMessage", original},
@@ -110,21 +155,12 @@ void AddRoutes(http::Router& router, std::shared_ptr<hosting::Invoker> invoker, 
                       return;
                     }
                     const std::string endpoint = tail.substr(0, tail.size() - suffix);
-                    if (!ValidEndpointName(endpoint)) {
-                      done(ValidationError(fmt::format(
-                          "1 validation error detected: Value '{}' at 'endpointName' failed to satisfy constraint: "
-                          "Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9])*",
-                          endpoint)));
+                    auto inv = ParseInvocation(req, endpoint);
+                    if (!inv.ok()) {
+                      done(StatusError(inv.status()));
                       return;
                     }
-                    hosting::Invocation inv;
-                    inv.endpoint = endpoint;
-                    inv.content_type = std::string(req.Header("content-type").value_or("application/octet-stream"));
-                    inv.accept = std::string(req.Header("accept").value_or(""));
-                    inv.custom_attributes = std::string(req.Header("x-amzn-sagemaker-custom-attributes").value_or(""));
-                    inv.target_variant = std::string(req.Header("x-amzn-sagemaker-target-variant").value_or(""));
-                    inv.body = std::move(req.body);
-                    invoker->Invoke(std::move(inv), [options, endpoint, done](InvocationResult r) {
+                    invoker->Invoke(std::move(inv).value(), [options, endpoint, done](InvocationResult r) {
                       done(ToResponse(options, endpoint, std::move(r)));
                     });
                   },

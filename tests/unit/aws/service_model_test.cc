@@ -31,6 +31,25 @@ TEST(AwsServiceModel, EmbeddedSageMakerModelHasEveryServedOperation) {
   EXPECT_EQ(ServiceModel::SageMaker(), model) << "parsed once";
 }
 
+TEST(AwsServiceModel, EmbeddedSageMakerRuntimeModelValidatesInvokeEndpoint) {
+  auto model = ServiceModel::SageMakerRuntime();
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(model->api_version(), "2017-05-13");
+  EXPECT_EQ(model->OperationNames(), std::vector<std::string>{"InvokeEndpoint"});
+  using Json = nlohmann::json;
+  EXPECT_TRUE(model->ValidateInput("InvokeEndpoint", Json{{"EndpointName", "my-ep"}, {"Body", ""},
+                                                          {"ContentType", "text/csv"}, {"TargetVariant", "v1"}})
+                  .ok());
+  Status bad_name = model->ValidateInput("InvokeEndpoint", Json{{"EndpointName", "bad_name!"}, {"Body", ""}});
+  EXPECT_EQ(bad_name.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_name.message().find("'endpointName'"), std::string::npos) << bad_name.message();
+  Status long_attributes = model->ValidateInput(
+      "InvokeEndpoint", Json{{"EndpointName", "ep"}, {"Body", ""}, {"CustomAttributes", std::string(1025, 'a')}});
+  EXPECT_NE(long_attributes.message().find("'customAttributes'"), std::string::npos) << long_attributes.message();
+  Status bad_variant = model->ValidateInput("InvokeEndpoint", Json{{"EndpointName", "ep"}, {"Body", ""}, {"TargetVariant", "-x"}});
+  EXPECT_NE(bad_variant.message().find("'targetVariant'"), std::string::npos) << bad_variant.message();
+}
+
 TEST(AwsServiceModel, SkipsOnlyTheListedJavaOnlyPatterns) {
   const auto& skipped = ServiceModel::SageMaker()->skipped_patterns();
   // Look-behind is Java-only; the pinned model uses it in ArnOrName.

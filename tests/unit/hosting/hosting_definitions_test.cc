@@ -123,6 +123,25 @@ TEST_F(HostingDefinitionsTest, VariantsNeedCapacityOrServerlessAndSomeWeight) {
   EXPECT_TRUE(defs_->CreateEndpointConfig(serverless).ok());
 }
 
+TEST_F(HostingDefinitionsTest, FeaturesNotBuiltYetAreRefusedNotIgnored) {
+  json isolated = Model("iso");
+  isolated["EnableNetworkIsolation"] = true;
+  EXPECT_EQ(defs_->CreateModel(isolated).status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(defs_->CreateModel(Model("a")).ok());
+  json capture = Config("cap", {{"v1", "a"}});
+  capture["DataCaptureConfig"] = {{"InitialSamplingPercentage", 50}, {"DestinationS3Uri", "s3://capture-bucket/capture"},
+                                  {"CaptureOptions", json::array({{{"CaptureMode", "Input"}}})}};
+  Status refused = defs_->CreateEndpointConfig(capture).status();
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("Data capture"), std::string::npos) << refused.message();
+  capture["DataCaptureConfig"]["EnableCapture"] = false;  // asks for nothing Loam lacks
+  auto stored = defs_->CreateEndpointConfig(capture);
+  EXPECT_TRUE(stored.ok()) << stored.status().ToString();
+  json shadow = Config("shadow", {{"v1", "a"}});
+  shadow["ShadowProductionVariants"] = Config("x", {{"s1", "a"}})["ProductionVariants"];
+  EXPECT_EQ(defs_->CreateEndpointConfig(shadow).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(HostingDefinitionsTest, ListFiltersSortsAndDeleteRemoves) {
   for (const char* name : {"beta", "alpha", "gamma-x"}) {
     ++now_ms_;

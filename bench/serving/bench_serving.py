@@ -386,6 +386,26 @@ def markdown(args, info, points, soak, wall_s, other_cpu_s):
                   f"{soak['other_cpu_s'] / soak['wall_s']:.2f}"]))
         w("")
 
+    probe = info.get("probe")
+    first_c1 = next((pt for pt in points if pt["connections"] == 1), None)
+    if probe and first_c1:
+        w("### 4. Where the added time goes: the server's I/O threads")
+        w("")
+        out += md_head("Loam server", "p50 through Loam µs", "p50 straight to the worker µs", "Added p50 µs",
+                       "Loam server CPU µs / invocation")
+        b50 = first_c1["b"]["latency_us"]["p"]["50"]
+        for label, r in (("default I/O threads", first_c1["a"]), ("`--threads 1`", probe)):
+            a50 = r["latency_us"]["p"]["50"]
+            w(md_row([label, us(a50), us(b50), signed_us(a50 - b50), us(per_inv_us(r, "loam"))]))
+        w("")
+        w("One connection, the same worker and handler. With one I/O thread a request's read, routing, the "
+          "proxied exchange and the reply run on one thread; with several, Asio's shared scheduler wakes "
+          "another thread for the continuations (futex wake-ups dominate a `perf` profile of the server), "
+          "which is most of what Loam adds. One event loop per thread, with each connection and its worker "
+          "connections pinned to one loop, is the fix; blocking handlers (SQLite, an external S3) would then "
+          "need a pool of their own.")
+        w("")
+
     w("### Set-up")
     w("")
     w(f"- Load: {info['wrk']}, `post.lua`: POST, `Content-Type: {CONTENT_TYPE}`, body `{args.body}` "
@@ -426,6 +446,8 @@ def main():
     ap.add_argument("--body", default="[[1,2,3]]", help="the JSON request body (default [[1,2,3]])")
     ap.add_argument("--wrk", default="wrk", help="the wrk binary (apt-get install wrk)")
     ap.add_argument("--keep-data", action="store_true", help="keep the server's data directory")
+    ap.add_argument("--no-thread-probe", dest="thread_probe", action="store_false",
+                    help="skip the diagnostic point through a second server with one I/O thread")
     args = ap.parse_args()
     args.duration = args.duration if args.duration is not None else (2 if args.quick else 10)
     args.soak = args.soak if args.soak is not None else (5 if args.quick else SOAK_GOAL_S)
@@ -504,8 +526,26 @@ def main():
         restarts = 0 if after == [a_pid] else 1
         check_echo("through Loam", server.port, a_path, body)
         check_echo("direct", direct.port, "/invocations", body)
-        direct.stop()
         server.stop()
+        server = None
+
+        # Diagnostic: the same 1-connection point through a server with one I/O thread, next
+        # to the default's, to show what handing requests between the server's threads costs.
+        probe = None
+        if args.thread_probe:
+            server = Server(args.loam, scratch / "data-1thread", ["--python", args.python, "--threads", "1"])
+            deploy(server, scratch, log)
+            probe_worker = endpoint_workers(server.data_dir)[0]
+            check_echo("through Loam, one I/O thread", server.port, a_path, body)
+            url = f"http://127.0.0.1:{server.port}{a_path}"
+            procs = {"loam": server.pid, "worker": probe_worker}
+            if args.warmup:
+                run_wrk(args, url, 1, args.warmup, procs, scratch, "(a, 1 thread) warm-up 1")
+            probe = run_wrk(args, url, 1, args.duration, procs, scratch, "(a, 1 thread)")
+            log(describe_run(probe))
+            server.stop()
+            server = None
+        direct.stop()
     except (BenchError, botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, OSError) as e:
         print(f"benchmark failed: {e}", file=sys.stderr)
         for proc in (direct, server):
@@ -516,7 +556,7 @@ def main():
                     pass
         return 1
     info = {"wrk": wrk_version(args.wrk), "deploy_s": deploy_s, "argv": argv, "env": env, "env_diff": env_diff,
-            "restarts": restarts}
+            "restarts": restarts, "probe": probe}
     md = markdown(args, info, points, soak, time.monotonic() - start, other_load.cpu_s())
     write_report(md, args.markdown_out)
     if not args.keep_data:

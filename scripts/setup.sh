@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libboost-dev nlohmann-json3-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev sqlite3
   libre2-dev libarchive-dev libyaml-cpp-dev bubblewrap libssl-dev zlib1g-dev libcurl4-openssl-dev wrk
+  libxgboost-dev
   python3 python3-venv python3-pip
 )
 

@@ -8,7 +8,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
-#include "jobs/archive.h"
+#include "hosting/model_staging.h"
 #include "jobs/job_kind.h"
 
 namespace loam::hosting {
@@ -35,24 +35,19 @@ std::string LastLine(const fs::path& file) {
   return nl == std::string::npos ? tail : tail.substr(nl + 1);
 }
 
-// Where a container's code is: SAGEMAKER_SUBMIT_DIRECTORY names an archive (s3:// or a local
-// file) or a local directory; unset, or SageMaker's in-model default, means <model>/code.
-StatusOr<fs::path> PrepareCode(const jobs::DataLocations& locations, const std::string& submit_dir,
-                               const fs::path& variant_dir, const fs::path& model_dir) {
-  if (submit_dir.empty() || submit_dir.rfind("/opt/ml/model", 0) == 0) {
-    return model_dir / (submit_dir.size() > 13 ? submit_dir.substr(14) : std::string("code"));
+// Why a variant may be served natively ("" when it may not): SageMaker's built-in XGBoost
+// algorithm (an xgboost image, no inference script, the model at <model>/xgboost-model),
+// unless the model's Environment sets LOAM_XGBOOST_NATIVE=false.
+std::string NativeXgboostCandidate(const std::string& image, const json& environment, const fs::path& model_dir) {
+  std::string lower = image;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string opt = environment.value("LOAM_XGBOOST_NATIVE", "");
+  if (lower.find("xgboost") == std::string::npos || !environment.value("SAGEMAKER_PROGRAM", "").empty() ||
+      opt == "false" || opt == "0") {
+    return "";
   }
   std::error_code ec;
-  ASSIGN_OR_RETURN(jobs::DataLocation where, locations.Parse(submit_dir));
-  if (!where.s3 && fs::is_directory(where.path, ec)) return where.path;
-  const fs::path archive = variant_dir / "sourcedir.tar.gz";
-  Status fetched = locations.FetchFile(submit_dir, archive);
-  if (!fetched.ok()) return InvalidArgument(fmt::format("Could not read SAGEMAKER_SUBMIT_DIRECTORY {}: {}", submit_dir, fetched.message()));
-  const fs::path code = variant_dir / "code";
-  fs::create_directories(code, ec);
-  RETURN_IF_ERROR(jobs::ExtractArchive(archive, code));
-  fs::remove(archive, ec);
-  return code;
+  return fs::is_regular_file(model_dir / "xgboost-model", ec) ? "built-in XGBoost model" : "";
 }
 
 }  // namespace
@@ -70,43 +65,41 @@ Status EndpointFleet::PrepareVariant(const Deployment& d, const VariantSpec& spe
   v.image = spec.container.value("Image", "");
   v.weight = spec.weight;
   v.dir = d.dir / spec.variant_name;
-  const fs::path model_dir = v.dir / "model";
-  std::error_code ec;
-  fs::create_directories(model_dir, ec);
-  if (ec) return Internal(fmt::format("cannot create {}: {}", model_dir.string(), ec.message()));
-  const std::string model_data = spec.container.value("ModelDataUrl", "");
-  if (!model_data.empty()) {
-    const fs::path archive = v.dir / "model.tar.gz";
-    Status fetched = deps_.locations->FetchFile(model_data, archive);
-    if (!fetched.ok()) {
-      return InvalidArgument(fmt::format("Could not download model data from {}: {}", model_data, fetched.message()));
-    }
-    Status unpacked = jobs::ExtractArchive(archive, model_dir);
-    if (!unpacked.ok()) return InvalidArgument(fmt::format("Model data {} is not a tar.gz archive: {}", model_data, unpacked.message()));
-    fs::remove(archive, ec);
-  }
-  const json environment = spec.container.value("Environment", json::object());
-  ASSIGN_OR_RETURN(fs::path code_dir, PrepareCode(*deps_.locations, environment.value("SAGEMAKER_SUBMIT_DIRECTORY", ""),
-                                                   v.dir, model_dir));
-  const jobs::Runtime& runtime = deps_.runtimes->Resolve(v.image);
-  v.argv = {runtime.python, "-m", "loam_inference"};
-  v.env = jobs::BaseEnvironment();
-  for (const auto& [k, val] : environment.items()) jobs::SetEnv(v.env, k, val.get<std::string>());
-  std::string pythonpath = options_.toolkit_dir.string();
-  if (const char* existing = std::getenv("PYTHONPATH"); existing && *existing) pythonpath += std::string(":") + existing;
-  jobs::SetEnv(v.env, "PYTHONPATH", pythonpath);
-  jobs::SetEnv(v.env, "SM_MODEL_DIR", model_dir.string());
-  jobs::SetEnv(v.env, "LOAM_CODE_DIR", code_dir.string());
-  if (!options_.tracking_uri.empty()) jobs::SetEnv(v.env, "MLFLOW_TRACKING_URI", options_.tracking_uri);
-  // TensorFlow Serving images answer {"predictions": ...} whatever the request's shape.
-  if (v.image.find("tensorflow") != std::string::npos) jobs::SetEnv(v.env, "LOAM_RESPONSE_STYLE", "tfserving");
+  ASSIGN_OR_RETURN(StagedModel staged,
+                   StageModel(spec.container, v.dir,
+                              {.locations = deps_.locations.get(), .runtimes = deps_.runtimes.get(),
+                               .toolkit_dir = options_.toolkit_dir, .tracking_uri = options_.tracking_uri}));
+  v.argv = {staged.runtime->python, "-m", "loam_inference"};
+  v.env = std::move(staged.env);
   jobs::SetEnv(v.env, "SM_CURRENT_HOST", spec.variant_name);
+  const json environment = spec.container.value("Environment", json::object());
+  if (const std::string accept = environment.value("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", ""); !accept.empty()) {
+    v.default_accept = accept.substr(0, accept.find(';'));
+    std::transform(v.default_accept.begin(), v.default_accept.end(), v.default_accept.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
+  if (std::string why = NativeXgboostCandidate(v.image, environment, staged.model_dir); !why.empty()) {
+    auto model = XgboostModel::Load(staged.model_dir / "xgboost-model");
+    if (model.ok()) {
+      v.native_model = staged.model_dir / "xgboost-model";
+      log::Info("endpoint.native_xgboost", {{"endpoint", d.endpoint}, {"variant", v.name}, {"model", v.native_model.string()},
+                                            {"libxgboost", XgboostModel::LibraryVersion()}});
+    } else {
+      log::Warn("endpoint.native_fallback", {{"endpoint", d.endpoint}, {"variant", v.name},
+                                             {"reason", model.status().message()}, {"served_by", "python worker"}});
+    }
+  }
   return Status::Ok();
 }
 
 Status EndpointFleet::StartInstance(Variant& v, Instance& inst) {
   std::error_code ec;
   fs::create_directories(inst.dir, ec);
+  if (!v.native_model.empty()) {
+    ASSIGN_OR_RETURN(inst.native, XgboostModel::Load(v.native_model));
+    inst.healthy = true;
+    return Status::Ok();
+  }
   fs::remove(inst.dir / "exit-status", ec);
   const uint16_t port = FreeLoopbackPort();
   executors::ProcessSpec spec;
@@ -151,6 +144,7 @@ StatusOr<std::shared_ptr<Deployment>> EndpointFleet::Deploy(const DeploymentSpec
   d->config = spec.config;
   d->id = NewUuidHex().substr(0, 12);
   d->dir = options_.root / spec.endpoint / d->id;
+  ASSIGN_OR_RETURN(d->capture, ParseCaptureConfig(spec.data_capture));
   auto fail = [&](Status st) -> StatusOr<std::shared_ptr<Deployment>> {
     for (auto& v : d->variants) {
       for (auto& inst : v->instances) StopInstance(*inst);
@@ -198,7 +192,13 @@ StatusOr<std::shared_ptr<Deployment>> EndpointFleet::Deploy(const DeploymentSpec
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (auto& v : d->variants) {
-    for (auto& inst : v->instances) log::Info("endpoint.worker_ready", {{"endpoint", d->endpoint}, {"instance", inst->name}, {"port", inst->Pool()->port()}});
+    for (auto& inst : v->instances) {
+      if (inst->native) {
+        log::Info("endpoint.native_ready", {{"endpoint", d->endpoint}, {"instance", inst->name}});
+      } else {
+        log::Info("endpoint.worker_ready", {{"endpoint", d->endpoint}, {"instance", inst->name}, {"port", inst->Pool()->port()}});
+      }
+    }
   }
   return d;
 }
@@ -314,7 +314,7 @@ void EndpointFleet::MonitorLoop() {
         }
       }
       for (auto& [v, inst] : instances) {
-        if (inst->retired) continue;
+        if (inst->retired || inst->native) continue;
         if (!deps_.executor->Alive(inst->handle)) {
           inst->healthy = false;
           const std::string why = WorkerFailure(*inst);

@@ -24,6 +24,8 @@
 
 #include "common/status.h"
 #include "executors/executor.h"
+#include "hosting/data_capture.h"
+#include "hosting/native_xgboost.h"
 #include "hosting/worker_client.h"
 #include "jobs/data_locations.h"
 #include "jobs/runtimes.h"
@@ -42,6 +44,7 @@ struct DeploymentSpec {
   std::string endpoint;
   std::string config;
   std::vector<VariantSpec> variants;
+  nlohmann::json data_capture;  // the config's DataCaptureConfig (null: none)
 };
 
 struct Instance {
@@ -59,6 +62,7 @@ struct Instance {
   std::atomic<bool> retired{false};
   std::atomic<int> outstanding{0};
   int restarts = 0;  // monitor thread only
+  std::shared_ptr<XgboostModel> native;  // set: served in process, no worker (see native_xgboost.h)
 };
 
 struct Variant {
@@ -70,6 +74,9 @@ struct Variant {
   std::vector<std::pair<std::string, std::string>> env;  // the workers' environment (port added per instance)
   std::vector<std::string> argv;
   std::filesystem::path dir;
+  // Built-in XGBoost models libxgboost can load are served in process (no worker processes).
+  std::filesystem::path native_model;  // empty: Python workers
+  std::string default_accept = "application/json";
 };
 
 struct Deployment {
@@ -80,6 +87,7 @@ struct Deployment {
   std::vector<std::shared_ptr<Variant>> variants;
   mutable std::mutex mu;  // instance lists
   std::atomic<int> in_flight{0};
+  std::shared_ptr<const CaptureSettings> capture;  // null: no data capture
 };
 
 struct FleetOptions {

@@ -47,11 +47,23 @@ json SpecToJson(const DeploymentSpec& spec) {
     variants.push_back({{"VariantName", v.variant_name}, {"ModelName", v.model_name}, {"Container", v.container},
                         {"InstanceCount", v.instance_count}, {"Weight", v.weight}});
   }
-  return {{"EndpointConfigName", spec.config}, {"Variants", variants}};
+  return {{"EndpointConfigName", spec.config}, {"Variants", variants}, {"DataCaptureConfig", spec.data_capture}};
+}
+
+// DescribeEndpoint's DataCaptureConfigSummary of a config's DataCaptureConfig.
+json CaptureSummary(const json& dc) {
+  const bool enabled = dc.value("EnableCapture", true);
+  json summary = {{"EnableCapture", enabled},
+                  {"CaptureStatus", enabled ? "Started" : "Stopped"},
+                  {"CurrentSamplingPercentage", dc.value("InitialSamplingPercentage", 0)},
+                  {"DestinationS3Uri", dc.value("DestinationS3Uri", "")}};
+  if (dc.contains("KmsKeyId")) summary["KmsKeyId"] = dc["KmsKeyId"];
+  return summary;
 }
 
 DeploymentSpec SpecFromJson(const std::string& endpoint, const json& j) {
-  DeploymentSpec spec{.endpoint = endpoint, .config = j.value("EndpointConfigName", "")};
+  DeploymentSpec spec{.endpoint = endpoint, .config = j.value("EndpointConfigName", ""),
+                      .data_capture = j.value("DataCaptureConfig", json())};
   for (const json& v : j.value("Variants", json::array())) {
     spec.variants.push_back({.variant_name = v.value("VariantName", ""), .model_name = v.value("ModelName", ""),
                              .container = v.value("Container", json::object()), .instance_count = v.value("InstanceCount", 1),
@@ -95,7 +107,7 @@ Status EndpointService::Modify(const std::string& name, const std::function<Stat
 
 StatusOr<DeploymentSpec> EndpointService::SpecFor(const std::string& endpoint, const std::string& config_name) {
   ASSIGN_OR_RETURN(json config, definitions_->DescribeEndpointConfig(config_name));
-  DeploymentSpec spec{.endpoint = endpoint, .config = config_name};
+  DeploymentSpec spec{.endpoint = endpoint, .config = config_name, .data_capture = config.value("DataCaptureConfig", json())};
   for (const json& v : config["ProductionVariants"]) {
     ASSIGN_OR_RETURN(json model, definitions_->DescribeModel(v["ModelName"].get<std::string>()));
     VariantSpec vs{.variant_name = v["VariantName"].get<std::string>(),
@@ -152,14 +164,7 @@ StatusOr<json> EndpointService::Create(const json& request) {
   const double now = definitions_->Now();
   json doc = {{"EndpointName", name}, {"EndpointArn", arn}, {"EndpointConfigName", config},
               {"EndpointStatus", "Creating"}, {"CreationTime", now}, {"LastModifiedTime", now}};
-  if (config_doc.contains("DataCaptureConfig")) {
-    const json& dc = config_doc["DataCaptureConfig"];
-    doc["DataCaptureConfig"] = {{"EnableCapture", dc.value("EnableCapture", false)},
-                                {"CaptureStatus", "Stopped"},  // nothing is captured yet
-                                {"CurrentSamplingPercentage", dc.value("InitialSamplingPercentage", 0)},
-                                {"DestinationS3Uri", dc.value("DestinationS3Uri", "")},
-                                {"KmsKeyId", dc.value("KmsKeyId", "")}};
-  }
+  if (config_doc.contains("DataCaptureConfig")) doc["DataCaptureConfig"] = CaptureSummary(config_doc["DataCaptureConfig"]);
   const auto now_ms = static_cast<int64_t>(now * 1000.0);
   jobs::JobRecord record{.kind = kEndpointKind, .name = name, .arn = arn, .status = "Creating",
                          .creation_time_ms = now_ms, .last_modified_time_ms = now_ms, .doc = doc};
@@ -168,8 +173,7 @@ StatusOr<json> EndpointService::Create(const json& request) {
     return InvalidArgument(fmt::format("Cannot create already existing endpoint \"{}\".", arn));
   }
   RETURN_IF_ERROR(created);
-  std::vector<jobs::Tag> tags;
-  for (const auto& t : request.value("Tags", json::array())) tags.push_back({t.value("Key", ""), t.value("Value", "")});
+  const std::vector<jobs::Tag> tags = jobs::TagsOf(request.value("Tags", json::array()));
   if (!tags.empty()) RETURN_IF_ERROR(store_->AddTags(arn, tags));
   Background([this, name, config] { Deploy(name, config, false); });
   return json{{"EndpointArn", arn}};
@@ -213,6 +217,11 @@ void EndpointService::Deploy(const std::string& name, const std::string& config,
     r.doc["EndpointConfigName"] = config;
     r.doc["ProductionVariants"] = VariantsOf(*spec);
     r.doc[kDeployedSpec] = SpecToJson(*spec);
+    if (spec->data_capture.is_object()) {
+      r.doc["DataCaptureConfig"] = CaptureSummary(spec->data_capture);
+    } else {
+      r.doc.erase("DataCaptureConfig");
+    }
     r.doc.erase("FailureReason");
     r.doc.erase("PendingDeploymentSummary");
     return Status::Ok();

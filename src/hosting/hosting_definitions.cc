@@ -1,5 +1,7 @@
 #include "hosting/hosting_definitions.h"
 
+#include "hosting/data_capture.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,9 +39,7 @@ StatusOr<json> HostingDefinitions::Create(const char* kind, const std::string& n
     return InvalidArgument(fmt::format("Cannot create already existing {} \"{}\".", type_words, arn));
   }
   RETURN_IF_ERROR(created);
-  std::vector<jobs::Tag> tag_list;
-  for (const auto& t : tags) tag_list.push_back({t.value("Key", ""), t.value("Value", "")});
-  if (!tag_list.empty()) RETURN_IF_ERROR(store_->AddTags(arn, tag_list));
+  if (const auto tag_list = jobs::TagsOf(tags); !tag_list.empty()) RETURN_IF_ERROR(store_->AddTags(arn, tag_list));
   return json::object();
 }
 
@@ -109,11 +109,6 @@ StatusOr<json> HostingDefinitions::CreateEndpointConfig(const json& request) {
   const std::string name = request["EndpointConfigName"].get<std::string>();
   if (request.contains("AsyncInferenceConfig")) return InvalidArgument("Asynchronous inference is not supported yet.");
   if (request.contains("ShadowProductionVariants")) return InvalidArgument("Shadow variants are not supported yet.");
-  // A capture config that asks for capture is refused until capture exists, rather than
-  // accepted and silently not captured.
-  if (request.contains("DataCaptureConfig") && request["DataCaptureConfig"].value("EnableCapture", true)) {
-    return InvalidArgument("Data capture is not supported yet; set DataCaptureConfig.EnableCapture to false or omit it.");
-  }
   json variants = request["ProductionVariants"];
   std::set<std::string> seen;
   for (auto& v : variants) {
@@ -139,6 +134,7 @@ StatusOr<json> HostingDefinitions::CreateEndpointConfig(const json& request) {
     const json& dc = request["DataCaptureConfig"];
     auto where = locations_->Parse(dc.value("DestinationS3Uri", ""));
     if (!where.ok()) return InvalidArgument(fmt::format("Invalid DataCaptureConfig.DestinationS3Uri: {}", where.status().message()));
+    RETURN_IF_ERROR(ParseCaptureConfig(dc).status());
   }
   const std::string arn = HostingArn(options_, "endpoint-config", name);
   json doc = request;

@@ -21,7 +21,32 @@ struct CountGuard {
 }  // namespace
 
 Invoker::Invoker(InvokerOptions options, asio::io_context& ioc)
-    : options_(options), ioc_(ioc), rng_(std::random_device{}()) {}
+    : options_(options), ioc_(ioc), rng_(std::random_device{}()),
+      native_pool_(std::max(2u, std::thread::hardware_concurrency())) {}
+
+Invoker::~Invoker() { native_pool_.join(); }
+
+void Invoker::Finish(InvocationResult result, std::optional<CapturedEvent> capture,
+                     const std::function<void(InvocationResult)>& done) {
+  if (capture && result.outcome == InvocationResult::Outcome::kOk) {
+    capture->output_type = result.content_type;
+    if (capture->settings->output) capture->output = result.body;
+    capture_->Record(std::move(*capture));
+  }
+  done(std::move(result));
+}
+
+bool Invoker::Ready(const std::string& endpoint) const {
+  std::shared_ptr<Deployment> d = fleet_ ? fleet_->Live(endpoint) : nullptr;
+  if (!d) return false;
+  std::lock_guard lock(d->mu);
+  for (const auto& v : d->variants) {
+    for (const auto& inst : v->instances) {
+      if (inst->healthy && !inst->retired) return true;
+    }
+  }
+  return false;
+}
 
 void Invoker::Invoke(Invocation inv, std::function<void(InvocationResult)> done) {
   InvocationResult result;
@@ -85,12 +110,33 @@ void Invoker::Invoke(Invocation inv, std::function<void(InvocationResult)> done)
     done(std::move(result));
     return;
   }
-  auto pool = instance->Pool();
   auto instance_load = std::make_shared<CountGuard>(instance->outstanding);
+  // Sampled for data capture: the request keeps a copy of its body for the capture event.
+  std::optional<CapturedEvent> capture;
+  if (d->capture && capture_ && capture_->Sample(*d->capture)) {
+    capture.emplace(CapturedEvent{.settings = d->capture, .endpoint = inv.endpoint, .variant = variant->name,
+                                  .input_type = inv.content_type, .input = d->capture->input ? inv.body : std::string(),
+                                  .inference_id = inv.inference_id, .time = std::chrono::system_clock::now()});
+  }
+  if (instance->native) {
+    asio::post(native_pool_, [this, d, variant, instance, deployment_load, instance_load, inv = std::move(inv),
+                              result = std::move(result), capture = std::move(capture), done = std::move(done)]() mutable {
+      NativeResponse res = ServeXgboost(*instance->native, inv.content_type, inv.accept, inv.body, variant->default_accept);
+      result.model_status = res.status;
+      if (res.status < 200 || res.status >= 300) result.outcome = InvocationResult::Outcome::kModelError;
+      result.content_type = std::move(res.content_type);
+      result.body = std::move(res.body);
+      instance_load.reset();
+      deployment_load.reset();
+      Finish(std::move(result), std::move(capture), done);
+    });
+    return;
+  }
+  auto pool = instance->Pool();
   asio::co_spawn(
       ioc_,
       [this, d, instance, pool, deployment_load, instance_load, inv = std::move(inv), result = std::move(result),
-       done = std::move(done)]() mutable -> asio::awaitable<void> {
+       capture = std::move(capture), done = std::move(done)]() mutable -> asio::awaitable<void> {
         WorkerRequest req{.content_type = inv.content_type, .accept = inv.accept,
                           .custom_attributes = inv.custom_attributes, .body = std::move(inv.body),
                           .timeout = options_.timeout};
@@ -107,7 +153,7 @@ void Invoker::Invoke(Invocation inv, std::function<void(InvocationResult)> done)
         }
         instance_load.reset();
         deployment_load.reset();
-        done(std::move(result));
+        Finish(std::move(result), std::move(capture), done);
       },
       asio::detached);
 }

@@ -6,14 +6,17 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 
+#include "hosting/data_capture.h"
 #include "hosting/endpoint_fleet.h"
 
 namespace loam::hosting {
@@ -24,6 +27,7 @@ struct Invocation {
   std::string content_type = "application/octet-stream";
   std::string accept;
   std::string custom_attributes;
+  std::string inference_id;  // recorded with captured data
   std::string body;
 };
 
@@ -52,21 +56,35 @@ class Invoker {
  public:
   // `ioc` is the one worker connections live on (the fleet creates them on it too).
   Invoker(InvokerOptions options, boost::asio::io_context& ioc);
+  ~Invoker();
   Invoker(const Invoker&) = delete;
   Invoker& operator=(const Invoker&) = delete;
 
   void set_fleet(std::shared_ptr<EndpointFleet> fleet) { fleet_ = std::move(fleet); }
+  void set_capture(std::shared_ptr<CaptureWriter> capture) { capture_ = std::move(capture); }
 
   // Calls `done` exactly once: at once for a request that cannot be routed, else from a thread
   // running the io_context.
   void Invoke(Invocation invocation, std::function<void(InvocationResult)> done);
 
+  // Whether the endpoint is in service with at least one healthy instance.
+  bool Ready(const std::string& endpoint) const;
+  // Whether the endpoint is in service (its workers may be restarting).
+  bool Exists(const std::string& endpoint) const { return fleet_ && fleet_->Live(endpoint) != nullptr; }
+
  private:
+  // Records the capture event of a successful invocation, then answers.
+  void Finish(InvocationResult result, std::optional<CapturedEvent> capture,
+              const std::function<void(InvocationResult)>& done);
+
   InvokerOptions options_;
   boost::asio::io_context& ioc_;
   std::shared_ptr<EndpointFleet> fleet_;
+  std::shared_ptr<CaptureWriter> capture_;
   std::mutex rng_mu_;
   std::mt19937_64 rng_;
+  // Runs native model predictions, off the I/O threads.
+  boost::asio::thread_pool native_pool_;
 };
 
 }  // namespace loam::hosting

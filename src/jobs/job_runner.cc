@@ -258,6 +258,17 @@ Status JobRunner::Recover() {
   return Status::Ok();
 }
 
+json NewJobDocument(const json& request, const char* arn_field, const std::string& arn, const char* status_field,
+                    double now) {
+  json doc = request;
+  doc.erase("Tags");
+  doc[arn_field] = arn;
+  doc["CreationTime"] = now;
+  doc["LastModifiedTime"] = now;
+  doc[status_field] = "InProgress";
+  return doc;
+}
+
 std::string EncodePageToken(size_t offset) { return Base64Encode(json{{"offset", offset}}.dump()); }
 
 StatusOr<size_t> DecodePageToken(const std::string& token) {

@@ -57,6 +57,10 @@ struct JobWorker;
 StatusOr<nlohmann::json> ListJobPage(JobStore& store, const nlohmann::json& request, JobListQuery query,
                                      const char* list_key,
                                      const std::function<nlohmann::json(const JobRecord&)>& summary);
+// A new job's document: the request without its Tags, with its ARN, creation and last-modified
+// times and `status_field` InProgress.
+nlohmann::json NewJobDocument(const nlohmann::json& request, const char* arn_field, const std::string& arn,
+                              const char* status_field, double now);
 // The NextToken of List calls: an offset into the sorted rows.
 std::string EncodePageToken(size_t offset);
 StatusOr<size_t> DecodePageToken(const std::string& token);

@@ -46,6 +46,14 @@ struct Tag {
   std::string value;
 };
 
+// An AWS tag list ([{"Key": k, "Value": v}, ...], as requests carry it) as Tags.
+inline std::vector<Tag> TagsOf(const nlohmann::json& tag_list) {
+  std::vector<Tag> tags;
+  if (!tag_list.is_array()) return tags;
+  for (const auto& t : tag_list) tags.push_back({t.value("Key", ""), t.value("Value", "")});
+  return tags;
+}
+
 class JobStore {
  public:
   virtual ~JobStore() = default;

@@ -46,12 +46,7 @@ StatusOr<json> ProcessingService::Create(const json& request) {
 
   const int64_t now_ms = deps.clock();
   const double now = static_cast<double>(now_ms) / 1000.0;
-  json doc = request;
-  doc.erase("Tags");
-  doc["ProcessingJobArn"] = arn;
-  doc["CreationTime"] = now;
-  doc["LastModifiedTime"] = now;
-  doc["ProcessingJobStatus"] = "InProgress";
+  json doc = NewJobDocument(request, "ProcessingJobArn", arn, "ProcessingJobStatus", now);
   if (!doc.contains("StoppingCondition")) doc["StoppingCondition"] = {{"MaxRuntimeInSeconds", 86400}};
 
   const std::string experiment = ExperimentNameFor(request, name);
@@ -66,8 +61,7 @@ StatusOr<json> ProcessingService::Create(const json& request) {
       InputDatasets(request)));
   doc["_loam"] = {{"run_id", run.run_id}, {"experiment_id", run.experiment_id}, {"processes", json::array()}};
 
-  std::vector<Tag> tags;
-  for (const auto& t : request.value("Tags", json::array())) tags.push_back({t.value("Key", ""), t.value("Value", "")});
+  const std::vector<Tag> tags = TagsOf(request.value("Tags", json::array()));
   Status submitted = runner_->Submit({"processing", name, arn, "InProgress", now_ms, now_ms, "", doc}, tags, run.run_id);
   if (submitted.code() == StatusCode::kAlreadyExists) return AlreadyExists(DuplicateMessage(arn));
   RETURN_IF_ERROR(submitted);

@@ -44,12 +44,7 @@ StatusOr<json> TrainingService::Create(const json& request, const TrainingJobPar
 
   const int64_t now_ms = deps.clock();
   const double now = static_cast<double>(now_ms) / 1000.0;
-  json doc = request;
-  doc.erase("Tags");
-  doc["TrainingJobArn"] = arn;
-  doc["CreationTime"] = now;
-  doc["LastModifiedTime"] = now;
-  doc["TrainingJobStatus"] = "InProgress";
+  json doc = NewJobDocument(request, "TrainingJobArn", arn, "TrainingJobStatus", now);
   doc["SecondaryStatusTransitions"] = json::array();
   AddTransition(doc, "Starting", "Launching requested ML instances", now);
   doc["EnableNetworkIsolation"] = request.value("EnableNetworkIsolation", false);
@@ -78,8 +73,7 @@ StatusOr<json> TrainingService::Create(const json& request, const TrainingJobPar
   ASSIGN_OR_RETURN(auto run, runner_->OpenRun(experiment, name, std::move(run_tags), ChannelDatasets(request)));
   doc["_loam"] = {{"run_id", run.run_id}, {"experiment_id", run.experiment_id}, {"processes", json::array()}};
 
-  std::vector<Tag> tags;
-  for (const auto& t : request.value("Tags", json::array())) tags.push_back({t.value("Key", ""), t.value("Value", "")});
+  const std::vector<Tag> tags = TagsOf(request.value("Tags", json::array()));
   Status submitted = runner_->Submit(
       {"training", name, arn, "InProgress", now_ms, now_ms, parent != nullptr ? parent->tuning_job_name : "", doc},
       tags, run.run_id);

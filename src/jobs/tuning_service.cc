@@ -153,8 +153,7 @@ StatusOr<json> TuningService::Create(const json& request) {
     if (created.code() == StatusCode::kAlreadyExists) return AlreadyExists(duplicate);
     return created;
   }
-  std::vector<Tag> tags;
-  for (const auto& t : request.value("Tags", json::array())) tags.push_back({t.value("Key", ""), t.value("Value", "")});
+  const std::vector<Tag> tags = TagsOf(request.value("Tags", json::array()));
   if (!tags.empty()) RETURN_IF_ERROR(deps_.store->AddTags(arn, tags));
   log::Info("tuning.created", {{"job", name}, {"strategy", spec.strategy}, {"run_id", run.run_id}});
   StartController(name);

@@ -2,6 +2,7 @@
 
 #include "common/account.h"
 #include "common/ids.h"
+#include "hosting/transform_kind.h"
 
 #ifndef LOAM_PYTHON_DIR
 #define LOAM_PYTHON_DIR ""
@@ -11,7 +12,16 @@ namespace loam {
 
 namespace fs = std::filesystem;
 
-void HostingServices::Shutdown() { endpoints->Shutdown(); }
+Status HostingServices::Recover() {
+  RETURN_IF_ERROR(transform_runner->Recover());
+  return endpoints->Recover();
+}
+
+void HostingServices::Shutdown() {
+  endpoints->Shutdown();
+  capture->Shutdown();  // after the endpoints: what they captured is stored
+  transform_runner->Shutdown();
+}
 
 StatusOr<HostingServices> MakeHostingServices(boost::asio::io_context& ioc, const HostingFlags& flags,
                                               const JobFlags& job_flags,
@@ -35,9 +45,19 @@ StatusOr<HostingServices> MakeHostingServices(boost::asio::io_context& ioc, cons
       fleet_options, hosting::FleetDeps{.executor = jobs.executor, .runtimes = jobs.runtimes, .locations = jobs.locations},
       ioc);
   h.invoker->set_fleet(h.fleet);
+  h.capture = std::make_shared<hosting::CaptureWriter>(
+      hosting::CaptureWriterOptions{.flush_interval = std::chrono::seconds(std::max(1, flags.capture_flush_seconds))},
+      jobs.locations, data_dir / "tmp" / "capture");
+  h.invoker->set_capture(h.capture);
   const hosting::HostingOptions options{.region = job_flags.region, .account = std::string(kAccountId)};
   h.definitions = std::make_shared<hosting::HostingDefinitions>(options, store, jobs.locations, SystemNowMillis);
   h.endpoints = std::make_shared<hosting::EndpointService>(h.definitions, store, h.fleet);
+  jobs::JobRunnerOptions runner_options = jobs.runner_options;
+  runner_options.jobs_root = data_dir / "jobs" / "transform";
+  h.transform_runner = std::make_shared<jobs::JobRunner>(std::make_shared<hosting::TransformKind>(fs::absolute(toolkit)),
+                                                          runner_options, jobs.runner_deps);
+  h.transforms = std::make_shared<hosting::TransformService>(h.definitions, h.transform_runner);
+  jobs.log_streams->AddGroup("/aws/sagemaker/TransformJobs", h.transform_runner);
   return h;
 }
 

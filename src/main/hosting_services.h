@@ -1,5 +1,6 @@
 // The hosting side of `loam server`: the endpoint invoker (on the HTTP server's io_context),
-// the fleet of worker processes, and the model / endpoint-config / endpoint services.
+// the fleet of worker processes, the model / endpoint-config / endpoint services and batch
+// transform (a job kind on the shared scheduler).
 #pragma once
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "hosting/endpoint_service.h"
 #include "hosting/hosting_definitions.h"
 #include "hosting/invoker.h"
+#include "hosting/transform_service.h"
 #include "main/job_services.h"
 
 namespace loam {
@@ -18,15 +20,21 @@ struct HostingFlags {
   std::string toolkit_dir;          // python/ with loam_inference; default: the source tree's
   int startup_timeout_seconds = 300;
   int invocation_timeout_seconds = 60;
+  int capture_flush_seconds = 5;
 };
 
 struct HostingServices {
   std::shared_ptr<hosting::Invoker> invoker;
+  std::shared_ptr<hosting::CaptureWriter> capture;
   std::shared_ptr<hosting::EndpointFleet> fleet;
   std::shared_ptr<hosting::HostingDefinitions> definitions;
   std::shared_ptr<hosting::EndpointService> endpoints;
+  std::shared_ptr<jobs::JobRunner> transform_runner;
+  std::shared_ptr<hosting::TransformService> transforms;
 
-  // Stops background operations and workers.
+  // Redeploys endpoints and re-attaches transform jobs an earlier server left.
+  Status Recover();
+  // Stops background operations and endpoint workers; running transform jobs keep running.
   void Shutdown();
 };
 

@@ -86,6 +86,8 @@ StatusOr<JobServices> MakeJobServices(const JobFlags& flags, const fs::path& dat
   services.executor = executor;
   services.runtimes = runtimes;
   services.locations = deps.locations;
+  services.runner_options = options;
+  services.runner_deps = deps;
   return services;
 }
 

@@ -42,6 +42,9 @@ struct JobServices {
   std::shared_ptr<executors::Executor> executor;
   std::shared_ptr<const jobs::RuntimeRegistry> runtimes;
   std::shared_ptr<const jobs::DataLocations> locations;
+  // What every runner shares (the scheduler above all), for the kinds other services run.
+  jobs::JobRunnerOptions runner_options;
+  jobs::JobRunnerDeps runner_deps;
 
   // Reconciles the jobs an earlier server left unfinished.
   Status Recover();

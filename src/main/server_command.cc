@@ -14,10 +14,12 @@
 #include "api/sagemaker/sagemaker_routes.h"
 #include "api/ops/ops.h"
 #include "api/s3/s3_routes.h"
+#include "api/inference_v2/v2_routes.h"
 #include "api/sagemaker_runtime/runtime_routes.h"
 #include "api/sts/sts_routes.h"
 #include "common/account.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "main/bucket_store_factory.h"
 #include "main/hosting_services.h"
 #include "main/job_services.h"
@@ -26,10 +28,6 @@
 #include "objects/local_object_store.h"
 #include "store/sqlite/sqlite_tracking_store.h"
 #include "tracking/tracking_service.h"
-
-#ifndef LOAM_VERSION
-#define LOAM_VERSION "0.1.0"
-#endif
 
 namespace loam {
 
@@ -86,7 +84,7 @@ int RunServer(const ServerFlags& flags) {
 
   auto metrics = std::make_shared<http::HttpMetrics>();
   auto router = std::make_shared<http::Router>();
-  api::ops::AddRoutes(*router, metrics, LOAM_VERSION);
+  api::ops::AddRoutes(*router, metrics, kLoamVersion);
   api::mlflow::AddRoutes(*router, tracking);
 
   http::ServerOptions options;
@@ -124,14 +122,15 @@ int RunServer(const ServerFlags& flags) {
     return 1;
   }
   api::sagemaker::AddRoutes(*router, {job_services->training, job_services->processing, job_services->tags, job_services->tuning,
-                                      hosting->definitions, hosting->endpoints});
+                                      hosting->definitions, hosting->endpoints, hosting->transforms});
   api::sagemaker_runtime::AddRoutes(*router, hosting->invoker, {.region = flags.jobs.region, .account = std::string(kAccountId)});
+  api::inference_v2::AddRoutes(*router, hosting->invoker);
   api::cloudwatch::AddLogsRoutes(*router, job_services->log_streams);
   if (Status s = job_services->Recover(); !s.ok()) {
     log::Error("startup.recover", {{"error", s.ToString()}});
     return 1;
   }
-  if (Status s = hosting->endpoints->Recover(); !s.ok()) {
+  if (Status s = hosting->Recover(); !s.ok()) {
     log::Error("startup.recover", {{"error", s.ToString()}});
     return 1;
   }
@@ -139,7 +138,7 @@ int RunServer(const ServerFlags& flags) {
                                  {"port", server.port()},
                                  {"data_dir", data_dir.string()},
                                  {"threads", options.threads},
-                                 {"version", LOAM_VERSION}});
+                                 {"version", kLoamVersion}});
   server.Run(/*install_signal_handlers=*/true);
   hosting->Shutdown();       // endpoint workers stop; the next start redeploys their endpoints
   job_services->Shutdown();  // running jobs keep running; the next start re-attaches them
@@ -180,6 +179,9 @@ void AddServerCommand(CLI::App& app) {
                   "Directory holding the endpoint worker toolkit loam_inference (default: the source tree's python/)");
   cmd->add_option("--endpoint-startup-timeout", flags->hosting.startup_timeout_seconds,
                   "Seconds an endpoint's workers have to answer /ping before the endpoint fails (default 300)")
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--capture-flush-seconds", flags->hosting.capture_flush_seconds,
+                  "Seconds between writes of an endpoint's captured data to its DestinationS3Uri (default 5)")
       ->check(CLI::Range(1, 3600));
   cmd->add_option("--invocation-timeout", flags->hosting.invocation_timeout_seconds,
                   "Seconds a model has to answer one invocation (default 60, as SageMaker)")

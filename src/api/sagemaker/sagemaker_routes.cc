@@ -38,7 +38,7 @@ http::Response JobLogs(const LogReader& read, http::Request& req) {
   return r;
 }
 
-// Models, endpoint configs and endpoints. Delete* answer an empty body.
+// Models, endpoint configs, endpoints and transform jobs. Delete* and Stop* answer an empty body.
 void AddHostingOperations(aws::AwsJsonService& service, const SageMakerServices& s) {
   auto defs = s.hosting;
   auto endpoints = s.endpoints;
@@ -65,6 +65,15 @@ void AddHostingOperations(aws::AwsJsonService& service, const SageMakerServices&
   ops["UpdateEndpoint"] = [endpoints](const json& in) { return endpoints->Update(in); };
   ops["DeleteEndpoint"] = [endpoints, empty](const json& in) { return empty(endpoints->Delete(in["EndpointName"].get<std::string>())); };
   ops["UpdateEndpointWeightsAndCapacities"] = [endpoints](const json& in) { return endpoints->UpdateWeightsAndCapacities(in); };
+  auto transforms = s.transforms;
+  ops["CreateTransformJob"] = [transforms](const json& in) { return transforms->Create(in); };
+  ops["DescribeTransformJob"] = [transforms](const json& in) {
+    return transforms->Describe(in["TransformJobName"].get<std::string>());
+  };
+  ops["ListTransformJobs"] = [transforms](const json& in) { return transforms->List(in); };
+  ops["StopTransformJob"] = [transforms, empty](const json& in) {
+    return empty(transforms->Stop(in["TransformJobName"].get<std::string>()));
+  };
 }
 
 }  // namespace
@@ -134,6 +143,10 @@ void AddRoutes(http::Router& router, const SageMakerServices& s) {
   });
   add_logs("processing", [processing](const std::string& job, const std::string& host, uint64_t offset, uint64_t max) {
     return processing->ReadLog(job, host, offset, max);
+  });
+  auto transforms = s.transforms;
+  add_logs("transform", [transforms](const std::string& job, const std::string& host, uint64_t offset, uint64_t max) {
+    return transforms->ReadLog(job, host, offset, max);
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include "hosting/endpoint_service.h"
 #include "hosting/hosting_definitions.h"
+#include "hosting/transform_service.h"
 #include "http/router.h"
 #include "jobs/processing_service.h"
 #include "jobs/resource_tags.h"
@@ -21,6 +22,7 @@ struct SageMakerServices {
   std::shared_ptr<jobs::TuningService> tuning;
   std::shared_ptr<hosting::HostingDefinitions> hosting;
   std::shared_ptr<hosting::EndpointService> endpoints;
+  std::shared_ptr<hosting::TransformService> transforms;
 };
 
 void AddRoutes(http::Router& router, const SageMakerServices& services);

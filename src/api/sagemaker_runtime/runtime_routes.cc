@@ -92,6 +92,7 @@ StatusOr<hosting::Invocation> ParseInvocation(http::Request& req, const std::str
   inv.accept = input.value("Accept", "");
   inv.custom_attributes = input.value("CustomAttributes", "");
   inv.target_variant = input.value("TargetVariant", "");
+  inv.inference_id = input.value("InferenceId", "");
   inv.body = std::move(req.body);
   return inv;
 }

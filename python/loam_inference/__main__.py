@@ -12,6 +12,8 @@ import signal
 import sys
 import traceback
 
+from .streams import line_buffered
+
 
 def _log(message: str) -> None:
     print(f"loam_inference: {message}", flush=True)
@@ -37,12 +39,7 @@ def _stop(signum, frame):
 
 
 def main() -> int:
-    # Line-buffered logs: Loam reads them while the worker runs.
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(line_buffering=True)
-        except (AttributeError, ValueError):
-            pass
+    line_buffered()
     signal.signal(signal.SIGTERM, _stop)
 
     from .config import Config, ConfigError

@@ -47,19 +47,6 @@ class RecordError(ValueError):
     """A record that cannot be parsed, filtered or joined."""
 
 
-def media_type(header):
-    """``'Text/CSV; charset=latin-1'`` → ``('text/csv', 'latin-1')``; ``(None, None)``: unset."""
-    if not header:
-        return None, None
-    kind, _, params = header.partition(";")
-    charset = None
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip():
-            charset = value.strip().strip('"').lower()
-    return kind.strip().lower(), charset
-
-
 # ---------------------------------------------------------------------------------------------
 # JSONPath subset
 

@@ -3,12 +3,16 @@
 ``clients/sagemaker_sdk_flow.py`` runs under ``.venv-sagemaker`` with nothing but
 ``AWS_ENDPOINT_URL`` and dummy credentials pointing the SDK's boto3 clients at Loam:
 ``Session().default_bucket()`` (STS + S3), ``upload_data``, an ``SKLearnProcessor`` over two
-instances with a ``ShardedByS3Key`` input and ``logs=True``, and an ``SKLearn`` estimator's
-``fit(..., logs=True)`` on the processed data. The jobs run real scikit-learn (the server's
-``--python`` is this suite's interpreter); the model it trained is loaded back here.
+instances with a ``ShardedByS3Key`` input and ``logs=True``, an ``SKLearn`` estimator's
+``fit(..., logs=True)`` on the processed data, then the trained model at work:
+``estimator.transformer(...).transform(..., logs=True)`` over a headerless CSV of new rows and
+``estimator.deploy()`` + ``predictor.predict`` (CSV in), the training script doubling as the
+inference script. The jobs run real scikit-learn (the server's ``--python`` is this suite's
+interpreter); the model it trained is loaded back here and its own predictions on the same rows
+are what the transform job's ``.out`` object and the endpoint must answer.
 
-The SDK first looks at a job 10 s after creating it, then every 30 s: with jobs that finish
-within those 10 s the flow takes about 40 s.
+The SDK first looks at a job 10 s after creating it, then every 30 s, and at a new endpoint 30 s
+after creating it: with jobs that finish within those 10 s the flow takes about 75 s.
 """
 
 from __future__ import annotations
@@ -132,7 +136,26 @@ def test_training_job_in_script_mode(sdk_flow):
     assert metrics["test:r2"] > 0.9, metrics
 
 
-def test_model_data_holds_the_trained_model(sdk_flow):
+@pytest.fixture(scope="module")
+def trained_model(sdk_flow, tmp_path_factory):
+    """The model the training job saved, unpacked from the model.tar.gz the flow downloaded."""
+    summary, _ = sdk_flow
+    out = tmp_path_factory.mktemp("sdk-model")
+    with tarfile.open(summary["training"]["model_path"]) as tar:
+        tar.extractall(out, filter="data")
+    return out
+
+
+def local_predictions(trained_model, rows) -> list[float]:
+    """What the trained pipeline itself predicts for feature rows (rooms, age, distance)."""
+    import joblib
+    import pandas as pd
+
+    model = joblib.load(trained_model / "model.joblib")
+    return [float(v) for v in model.predict(pd.DataFrame(rows, columns=["rooms", "age", "distance"]))]
+
+
+def test_model_data_holds_the_trained_model(sdk_flow, trained_model):
     import joblib
     import pandas as pd
 
@@ -140,13 +163,87 @@ def test_model_data_holds_the_trained_model(sdk_flow):
     training = summary["training"]
     assert training["model_data"] == f"s3://{BUCKET}/{training['job_name']}/output/model.tar.gz"
     assert {"model.joblib", "features.json"} <= set(training["model_members"])
-    out = Path(training["model_path"]).parent / "model"
-    with tarfile.open(training["model_path"]) as tar:
-        tar.extractall(out, filter="data")
-    features = json.loads((out / "features.json").read_text())
+    features = json.loads((trained_model / "features.json").read_text())
     assert features["features"] == ["rooms", "age", "distance"]
     assert features["train_rows"] + features["test_rows"] == 4 * 60
-    model = joblib.load(out / "model.joblib")
+    model = joblib.load(trained_model / "model.joblib")
     rows = pd.DataFrame({"rooms": [3.0, 8.0], "age": [10.0, 10.0], "distance": [5.0, 5.0]})
     cheap, dear = model.predict(rows)
     assert dear - cheap == pytest.approx(50 * 5, rel=0.1)
+
+
+def test_transformer_from_the_estimator(sdk_flow):
+    summary, _ = sdk_flow
+    transform, training = summary["transform"], summary["training"]
+    assert transform["status"] == "Completed"
+    assert re.fullmatch(r"sdk-train-\d{4}(-\d{2}){5}-\d{3}", transform["job_name"]), transform["job_name"]
+    assert transform["job_name"] != training["job_name"]
+    # The model the SDK created for it: the training job's source, train.py as the inference script.
+    env = transform["model_environment"]
+    assert env["SAGEMAKER_PROGRAM"] == "train.py"
+    assert env["SAGEMAKER_SUBMIT_DIRECTORY"] == f"s3://{BUCKET}/{training['job_name']}/source/sourcedir.tar.gz"
+    assert transform["batch_strategy"] == "MultiRecord"
+    assert transform["input"] == {
+        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/{PREFIX}/transform-in"}},
+        "ContentType": "text/csv", "SplitType": "Line"}
+    assert transform["output"] == {"S3OutputPath": f"s3://{BUCKET}/{PREFIX}/transform-out", "Accept": "text/csv",
+                                   "AssembleWith": "Line"}
+    assert transform["resources"] == {"InstanceType": "ml.m5.large", "InstanceCount": 1}
+    # One .out object per input object, under the output path with the input's relative key.
+    assert transform["output_keys"] == [f"{PREFIX}/transform-out/houses-new.csv.out"]
+
+
+def test_transform_output_is_the_models_predictions(sdk_flow, trained_model):
+    summary, _ = sdk_flow
+    transform = summary["transform"]
+    rows = transform["rows"]
+    assert len(rows) == 30
+    (text,) = transform["outputs"].values()
+    # AssembleWith Line: one answer per input line, each ending in a newline.
+    assert text.endswith("\n") and len(text.splitlines()) == len(rows)
+    assert transform["predictions"] == pytest.approx(local_predictions(trained_model, rows), rel=1e-9)
+
+
+def test_transform_logs_followed_through_cloudwatch(sdk_flow):
+    summary, stdout = sdk_flow
+    transform = summary["transform"]
+    job = transform["job_name"]
+    streams = transform["log_streams"]
+    assert len(streams) == 1 and re.fullmatch(rf"{re.escape(job)}/algo-1-\d+", streams[0]), streams
+    # The batch driver's per-file line, as transform(logs=True) printed it from the CloudWatch
+    # Logs API: all 30 records in one MultiRecord request.
+    per_file = re.compile(r"loam_inference\.batch: houses-new\.csv: 30 records in 1 requests "
+                          r"-> houses-new\.csv\.out \(\d+ bytes")
+    assert per_file.search(stdout), stdout[-3000:]
+    printed = transform["printed"]
+    assert any(per_file.search(line) for line in printed), printed
+    # The model server (same stream) imported train.py and loaded the model with its model_fn.
+    assert any("handlers model_fn" in line for line in printed), printed
+    assert any("(user model_fn)" in line for line in printed), printed
+
+
+def test_deploy_and_predict(sdk_flow, trained_model):
+    summary, _ = sdk_flow
+    endpoint, training = summary["endpoint"], summary["training"]
+    assert endpoint["status"] == "InService"
+    assert re.fullmatch(r"sdk-train-\d{4}(-\d{2}){5}-\d{3}", endpoint["endpoint_name"]), endpoint
+    assert endpoint["config_name"] == endpoint["model_name"] == endpoint["endpoint_name"]
+    assert endpoint["instance_count"] == 1
+    env = endpoint["model_environment"]
+    assert env["SAGEMAKER_PROGRAM"] == "train.py"
+    assert env["SAGEMAKER_SUBMIT_DIRECTORY"] == f"s3://{BUCKET}/{training['job_name']}/source/sourcedir.tar.gz"
+    # CSV rows in (CSVSerializer), NPY back (the SKLearnPredictor's NumpyDeserializer).
+    assert (endpoint["serializer"], endpoint["deserializer"]) == ("CSVSerializer", "NumpyDeserializer")
+    rows = endpoint["rows"]
+    assert len(rows) == 8
+    assert endpoint["predictions"] == pytest.approx(local_predictions(trained_model, rows), rel=1e-9)
+    # The same model answers the same rows the same way in batch and in real time.
+    assert endpoint["predictions"] == pytest.approx(summary["transform"]["predictions"][:len(rows)], rel=1e-12)
+
+
+def test_delete_endpoint_and_model(sdk_flow):
+    summary, _ = sdk_flow
+    # predictor.delete_model() and delete_endpoint(): every Describe* then says it is gone.
+    assert summary["endpoint"]["after_delete"] == {"endpoint": "ValidationException",
+                                                   "endpoint_config": "ValidationException",
+                                                   "model": "ValidationException"}

@@ -7,14 +7,19 @@ Every boto3 client the SDK makes (s3, sagemaker, logs, sts) reaches Loam through
 AWS_ENDPOINT_URL; the one exception is STS, which the SDK v2 always addresses at AWS's regional
 STS endpoint, so that endpoint is pointed at Loam here (see README's "SageMaker Python SDK").
 The flow: default_bucket() (STS + S3), upload_data, an SKLearnProcessor job over two instances
-with a ShardedByS3Key input (its reports back with download_data), and an SKLearn estimator fit
-on the processed data, both jobs followed with logs=True. It prints the logs the SDK shows and, on its last line, one JSON summary.
+with a ShardedByS3Key input (its reports back with download_data), an SKLearn estimator fit on
+the processed data, both jobs followed with logs=True; then the trained model at work: a batch
+transform (estimator.transformer(...).transform(..., logs=True)) of new rows, and an endpoint
+(estimator.deploy(), predictor.predict, predictor.delete_endpoint()). It prints the logs the SDK
+shows and, on its last line, one JSON summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import json
 import os
 import random
@@ -29,6 +34,8 @@ ROLE = "arn:aws:iam::000000000000:role/Loam"
 RAW_FILES = 4
 ROWS_PER_FILE = 60
 FEATURES = ("rooms", "age", "distance")
+NEW_ROWS = 30  # rows of features (no target, no header) for the batch transform
+ENDPOINT_ROWS = 8  # of which the first ENDPOINT_ROWS go to the endpoint too
 
 
 def write_raw_data(raw_dir: Path) -> list[str]:
@@ -49,6 +56,32 @@ def write_raw_data(raw_dir: Path) -> list[str]:
     return names
 
 
+def write_new_rows(new_dir: Path) -> list[list[float]]:
+    """Houses the model has not seen: a headerless CSV of features, as batch transform takes it."""
+    rng = random.Random(23)
+    new_dir.mkdir(parents=True, exist_ok=True)
+    rows = [[round(rng.uniform(2, 9), 4), round(rng.uniform(0, 80), 4), round(rng.uniform(1, 30), 4)]
+            for _ in range(NEW_ROWS)]
+    with open(new_dir / "houses-new.csv", "w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return rows
+
+
+class Tee(io.TextIOBase):
+    """Writes through to the real stdout and keeps a copy (what the SDK printed)."""
+
+    def __init__(self, out):
+        self.out = out
+        self.copy = io.StringIO()
+
+    def write(self, text):
+        self.copy.write(text)
+        return self.out.write(text)
+
+    def flush(self):
+        self.out.flush()
+
+
 def opt_out_of_telemetry(work_dir: Path) -> None:
     """SDK defaults file: no telemetry calls to AWS (Loam runs where AWS may be unreachable)."""
     config = work_dir / "sagemaker-config.yaml"
@@ -61,6 +94,25 @@ def s3_keys(s3, bucket: str, prefix: str) -> list[str]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys += [o["Key"] for o in page.get("Contents", [])]
     return sorted(keys)
+
+
+def endpoint_model_name(sm, config_name: str) -> str:
+    return sm.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"][0]["ModelName"]
+
+
+def describe_until_gone(describe, status_key: str | None = None, timeout: float = 30.0) -> str:
+    """Calls a Describe* until it fails; returns the error code (or the last status on timeout)."""
+    from botocore.exceptions import ClientError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            desc = describe()
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+        if time.monotonic() > deadline:
+            return desc.get(status_key, "still there") if status_key else "still there"
+        time.sleep(0.5)
 
 
 def main() -> int:
@@ -177,7 +229,82 @@ def main() -> int:
         "model_path": str(local_model),
         "source_keys": s3_keys(s3, bucket, f"{training['TrainingJobName']}/source/"),
     }
+
+    # d. Batch transform: the estimator's model (train.py as its inference script) over new rows.
+    from sagemaker.s3 import S3Downloader
+    from sagemaker.serializers import CSVSerializer
+
+    rows = write_new_rows(work / "transform-in")
+    transform_in = session.upload_data(path=str(work / "transform-in"), bucket=bucket,
+                                       key_prefix=f"{args.prefix}/transform-in")
+    transform_out = f"s3://{bucket}/{args.prefix}/transform-out"
+    transformer = estimator.transformer(instance_count=1, instance_type="ml.m5.large", strategy="MultiRecord",
+                                        assemble_with="Line", accept="text/csv", output_path=transform_out)
+    printed = Tee(sys.stdout)
+    with contextlib.redirect_stdout(printed):
+        transformer.transform(transform_in, content_type="text/csv", split_type="Line", wait=True, logs=True)
+    lap("transform")
+    transform = session.describe_transform_job(transformer.latest_transform_job.job_name)
+    model = session.sagemaker_client.describe_model(ModelName=transform["ModelName"])
+    output_keys = s3_keys(s3, bucket, f"{args.prefix}/transform-out/")
+    outputs = {key: S3Downloader.read_file(f"s3://{bucket}/{key}", sagemaker_session=session) for key in output_keys}
+    streams = session.boto_session.client("logs").describe_log_streams(
+        logGroupName="/aws/sagemaker/TransformJobs", logStreamNamePrefix=transform["TransformJobName"])
+    summary["transform"] = {
+        "job_name": transform["TransformJobName"],
+        "status": transform["TransformJobStatus"],
+        "model_name": transform["ModelName"],
+        "model_environment": model["PrimaryContainer"].get("Environment", {}),
+        "batch_strategy": transform.get("BatchStrategy"),
+        "input": transform["TransformInput"],
+        "output": transform["TransformOutput"],
+        "resources": transform["TransformResources"],
+        "input_uri": transform_in,
+        "rows": rows,
+        "output_keys": output_keys,
+        "outputs": outputs,
+        "predictions": [float(line) for text in outputs.values() for line in text.splitlines() if line.strip()],
+        "log_streams": [s["logStreamName"] for s in streams["logStreams"]],
+        "printed": [line for line in printed.copy.getvalue().splitlines() if line.strip()],
+    }
+
+    # e. A real-time endpoint: deploy, predict with CSV rows, delete the endpoint and its model.
+    predictor = estimator.deploy(initial_instance_count=1, instance_type="ml.m5.large")
+    lap("deploy")
+    sm = session.sagemaker_client
+    try:
+        endpoint = sm.describe_endpoint(EndpointName=predictor.endpoint_name)
+        model = sm.describe_model(ModelName=endpoint_model_name(sm, endpoint["EndpointConfigName"]))
+        predictor.serializer = CSVSerializer()
+        predicted = predictor.predict(rows[:ENDPOINT_ROWS])
+    finally:
+        # The SDK finds the model through the endpoint config, which delete_endpoint() deletes too.
+        predictor.delete_model()
+        predictor.delete_endpoint()
+    lap("endpoint")
+    summary["endpoint"] = {
+        "endpoint_name": predictor.endpoint_name,
+        "status": endpoint["EndpointStatus"],
+        "config_name": endpoint["EndpointConfigName"],
+        "model_name": model["ModelName"],
+        "model_environment": model["PrimaryContainer"].get("Environment", {}),
+        "instance_count": endpoint["ProductionVariants"][0]["CurrentInstanceCount"],
+        "serializer": type(predictor.serializer).__name__,
+        "deserializer": type(predictor.deserializer).__name__,
+        "rows": rows[:ENDPOINT_ROWS],
+        "predictions": [float(v) for v in predicted.ravel()] if hasattr(predicted, "ravel") else predicted,
+        # After delete_endpoint() / delete_model(): what Describe* answers (an error code once gone).
+        "after_delete": {
+            "endpoint": describe_until_gone(lambda: sm.describe_endpoint(EndpointName=predictor.endpoint_name),
+                                            "EndpointStatus"),
+            "endpoint_config": describe_until_gone(
+                lambda: sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])),
+            "model": describe_until_gone(lambda: sm.describe_model(ModelName=model["ModelName"])),
+        },
+    }
     lap("done")
+    # deploy() leaves its progress dots ("---!") without a newline: the summary gets a line of its own.
+    print()
     print(json.dumps(summary))
     return 0
 

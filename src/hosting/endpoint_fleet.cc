@@ -52,8 +52,8 @@ std::string NativeXgboostCandidate(const std::string& image, const json& environ
 
 }  // namespace
 
-EndpointFleet::EndpointFleet(FleetOptions options, FleetDeps deps, boost::asio::io_context& ioc)
-    : options_(std::move(options)), deps_(std::move(deps)), ioc_(ioc) {
+EndpointFleet::EndpointFleet(FleetOptions options, FleetDeps deps, std::vector<boost::asio::io_context*> loops)
+    : options_(std::move(options)), deps_(std::move(deps)), loops_(std::move(loops)) {
   monitor_ = std::thread([this] { MonitorLoop(); });
 }
 
@@ -111,9 +111,12 @@ Status EndpointFleet::StartInstance(Variant& v, Instance& inst) {
   spec.exit_file = inst.dir / "exit-status";
   ASSIGN_OR_RETURN(inst.handle, deps_.executor->Start(spec));
   {
+    std::vector<std::shared_ptr<WorkerConnectionPool>> pools;
+    for (auto* loop : loops_) pools.push_back(std::make_shared<WorkerConnectionPool>(*loop, port));
     std::lock_guard lock(inst.mu);
-    inst.pool = std::make_shared<WorkerConnectionPool>(ioc_, port);
+    inst.pools = std::move(pools);
   }
+  inst.port = port;
   inst.healthy = false;
   return Status::Ok();
 }
@@ -176,7 +179,7 @@ StatusOr<std::shared_ptr<Deployment>> EndpointFleet::Deploy(const DeploymentSpec
               "The primary container for production variant {} did not pass the ping health check: {}", v->name,
               WorkerFailure(*inst))));
         }
-        if (PingWorker(inst->Pool()->port(), kPingTimeout)) {
+        if (PingWorker(inst->port.load(), kPingTimeout)) {
           inst->healthy = true;
         } else {
           all = false;
@@ -196,7 +199,7 @@ StatusOr<std::shared_ptr<Deployment>> EndpointFleet::Deploy(const DeploymentSpec
       if (inst->native) {
         log::Info("endpoint.native_ready", {{"endpoint", d->endpoint}, {"instance", inst->name}});
       } else {
-        log::Info("endpoint.worker_ready", {{"endpoint", d->endpoint}, {"instance", inst->name}, {"port", inst->Pool()->port()}});
+        log::Info("endpoint.worker_ready", {{"endpoint", d->endpoint}, {"instance", inst->name}, {"port", inst->port.load()}});
       }
     }
   }
@@ -324,9 +327,9 @@ void EndpointFleet::MonitorLoop() {
           if (Status st = StartInstance(*v, *inst); !st.ok()) {
             log::Error("endpoint.worker_restart_failed", {{"endpoint", d->endpoint}, {"instance", inst->name}, {"error", st.ToString()}});
           }
-        } else if (!inst->healthy && PingWorker(inst->Pool()->port(), kPingTimeout)) {
+        } else if (!inst->healthy && PingWorker(inst->port.load(), kPingTimeout)) {
           inst->healthy = true;
-          log::Info("endpoint.worker_ready", {{"endpoint", d->endpoint}, {"instance", inst->name}, {"port", inst->Pool()->port()}});
+          log::Info("endpoint.worker_ready", {{"endpoint", d->endpoint}, {"instance", inst->name}, {"port", inst->port.load()}});
         }
       }
     }

@@ -50,13 +50,15 @@ struct DeploymentSpec {
 struct Instance {
   std::string name;  // "<variant>/instance-<i>", the log stream name
   std::filesystem::path dir;
-  // The connections to the current worker process (replaced when the monitor restarts it).
-  std::shared_ptr<WorkerConnectionPool> Pool() const {
+  // The connections to the current worker process from one server event loop (all replaced
+  // when the monitor restarts it).
+  std::shared_ptr<WorkerConnectionPool> Pool(size_t loop) const {
     std::lock_guard lock(mu);
-    return pool;
+    return pools.empty() ? nullptr : pools[loop % pools.size()];
   }
   mutable std::mutex mu;
-  std::shared_ptr<WorkerConnectionPool> pool;  // guarded by mu
+  std::vector<std::shared_ptr<WorkerConnectionPool>> pools;  // one per loop; guarded by mu
+  std::atomic<uint16_t> port{0};                             // the current worker's
   executors::ProcessHandle handle;             // monitor / deploy thread only
   std::atomic<bool> healthy{false};
   std::atomic<bool> retired{false};
@@ -106,7 +108,8 @@ struct FleetDeps {
 
 class EndpointFleet {
  public:
-  EndpointFleet(FleetOptions options, FleetDeps deps, boost::asio::io_context& ioc);
+  // Requests reach workers from each of `loops` (the HTTP server's), over connections of that loop.
+  EndpointFleet(FleetOptions options, FleetDeps deps, std::vector<boost::asio::io_context*> loops);
   ~EndpointFleet();
 
   // Prepares every variant's model and code, starts its instances and waits until all answer
@@ -140,7 +143,7 @@ class EndpointFleet {
 
   FleetOptions options_;
   FleetDeps deps_;
-  boost::asio::io_context& ioc_;
+  std::vector<boost::asio::io_context*> loops_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Deployment>> live_;  // guarded by mu_
   std::condition_variable wake_;

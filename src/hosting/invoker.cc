@@ -20,8 +20,8 @@ struct CountGuard {
 
 }  // namespace
 
-Invoker::Invoker(InvokerOptions options, asio::io_context& ioc)
-    : options_(options), ioc_(ioc), rng_(std::random_device{}()),
+Invoker::Invoker(InvokerOptions options, std::vector<asio::io_context*> loops)
+    : options_(options), loops_(std::move(loops)), rng_(std::random_device{}()),
       native_pool_(std::max(2u, std::thread::hardware_concurrency())) {}
 
 Invoker::~Invoker() { native_pool_.join(); }
@@ -132,9 +132,10 @@ void Invoker::Invoke(Invocation inv, std::function<void(InvocationResult)> done)
     });
     return;
   }
-  auto pool = instance->Pool();
+  const size_t loop = inv.loop % loops_.size();
+  auto pool = instance->Pool(loop);
   asio::co_spawn(
-      ioc_,
+      *loops_[loop],
       [this, d, instance, pool, deployment_load, instance_load, inv = std::move(inv), result = std::move(result),
        capture = std::move(capture), done = std::move(done)]() mutable -> asio::awaitable<void> {
         WorkerRequest req{.content_type = inv.content_type, .accept = inv.accept,

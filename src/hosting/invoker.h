@@ -29,6 +29,7 @@ struct Invocation {
   std::string custom_attributes;
   std::string inference_id;  // recorded with captured data
   std::string body;
+  size_t loop = 0;  // the server event loop the request arrived on: the worker call stays there
 };
 
 struct InvocationResult {
@@ -54,8 +55,8 @@ struct InvokerOptions {
 
 class Invoker {
  public:
-  // `ioc` is the one worker connections live on (the fleet creates them on it too).
-  Invoker(InvokerOptions options, boost::asio::io_context& ioc);
+  // `loops` are the HTTP server's event loops; a request's worker call runs on its own.
+  Invoker(InvokerOptions options, std::vector<boost::asio::io_context*> loops);
   ~Invoker();
   Invoker(const Invoker&) = delete;
   Invoker& operator=(const Invoker&) = delete;
@@ -63,8 +64,8 @@ class Invoker {
   void set_fleet(std::shared_ptr<EndpointFleet> fleet) { fleet_ = std::move(fleet); }
   void set_capture(std::shared_ptr<CaptureWriter> capture) { capture_ = std::move(capture); }
 
-  // Calls `done` exactly once: at once for a request that cannot be routed, else from a thread
-  // running the io_context.
+  // Calls `done` exactly once: at once for a request that cannot be routed, else from the
+  // request's loop (or the native prediction pool).
   void Invoke(Invocation invocation, std::function<void(InvocationResult)> done);
 
   // Whether the endpoint is in service with at least one healthy instance.
@@ -78,7 +79,7 @@ class Invoker {
               const std::function<void(InvocationResult)>& done);
 
   InvokerOptions options_;
-  boost::asio::io_context& ioc_;
+  std::vector<boost::asio::io_context*> loops_;
   std::shared_ptr<EndpointFleet> fleet_;
   std::shared_ptr<CaptureWriter> capture_;
   std::mutex rng_mu_;

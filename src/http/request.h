@@ -23,6 +23,7 @@ struct Request {
   std::filesystem::path body_file;    // streamed routes: the uploaded bytes, on disk
   uint64_t body_size = 0;
   std::string route_tail;             // for prefix routes: raw_path after the prefix
+  size_t loop = 0;                    // the server event loop serving it (Server::loops())
 
   // First header with this (lower-case) name.
   std::optional<std::string_view> Header(std::string_view lower_name) const;

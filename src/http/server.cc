@@ -33,8 +33,9 @@ constexpr uint64_t kMaxDrainBytes = 64 * 1024 * 1024;
 
 // One live connection, registered so shutdown can close it when it is idle.
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  Connection(tcp::socket socket, size_t loop_index) : stream(std::move(socket)), loop(loop_index) {}
   beast::tcp_stream stream;
+  size_t loop;
   std::atomic<bool> busy{false};
 };
 
@@ -126,8 +127,10 @@ struct Server::Impl {
   ServerOptions options;
   std::shared_ptr<const Router> router;
   std::shared_ptr<HttpMetrics> metrics;
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  // One per I/O thread; loops[0] also runs the acceptor and the signal and shutdown handlers.
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  size_t next_loop = 0;  // acceptor only
   std::atomic<bool> draining{false};
   std::mutex mu;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;  // guarded by mu
@@ -141,6 +144,9 @@ struct Server::Impl {
   awaitable<void> Write(Connection& conn, Response res, unsigned version, bool keep_alive, bool head,
                         beast::error_code& ec);
   void CloseIdleConnections();
+  void StopLoops() {
+    for (auto& loop : loops) loop->stop();
+  }
 };
 
 namespace {
@@ -193,18 +199,25 @@ Server::Server(ServerOptions options, std::shared_ptr<const Router> router, std:
   impl_->options = std::move(options);
   impl_->router = std::move(router);
   impl_->metrics = std::move(metrics);
+  const int n = std::max(1, impl_->options.threads);
+  for (int i = 0; i < n; ++i) impl_->loops.push_back(std::make_unique<asio::io_context>(1));  // one thread each
+  impl_->acceptor = std::make_unique<tcp::acceptor>(*impl_->loops[0]);
 }
 
 Server::~Server() = default;
 
-asio::io_context& Server::io_context() { return impl_->ioc; }
+std::vector<asio::io_context*> Server::loops() {
+  std::vector<asio::io_context*> out;
+  for (auto& loop : impl_->loops) out.push_back(loop.get());
+  return out;
+}
 
 Status Server::Listen() {
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.host, ec);
   if (ec) return InvalidArgument("invalid host '" + impl_->options.host + "': " + ec.message());
   tcp::endpoint endpoint{address, impl_->options.port};
-  auto& acc = impl_->acceptor;
+  auto& acc = *impl_->acceptor;
   acc.open(endpoint.protocol(), ec);
   if (ec) return Internal("open: " + ec.message());
   acc.set_option(asio::socket_base::reuse_address(true), ec);
@@ -218,32 +231,37 @@ Status Server::Listen() {
 
 void Server::Run(bool install_signal_handlers) {
   auto& impl = *impl_;
-  asio::co_spawn(impl.ioc, impl.Accept(), asio::detached);
+  asio::io_context& main_loop = *impl.loops[0];
+  asio::co_spawn(main_loop, impl.Accept(), asio::detached);
   std::unique_ptr<asio::signal_set> signals;
   if (install_signal_handlers) {
-    signals = std::make_unique<asio::signal_set>(impl.ioc, SIGINT, SIGTERM);
+    signals = std::make_unique<asio::signal_set>(main_loop, SIGINT, SIGTERM);
     signals->async_wait([this](const beast::error_code& ec, int signo) {
       if (ec) return;
       log::Info("shutdown.signal", {{"signal", signo}});
       Shutdown();
     });
   }
+  // Every loop runs until shutdown stops them all, connections or not.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
+  for (auto& loop : impl.loops) keep.push_back(asio::make_work_guard(*loop));
   std::vector<std::thread> threads;
-  int n = std::max(1, impl.options.threads);
-  for (int i = 1; i < n; ++i) threads.emplace_back([&] { impl.ioc.run(); });
-  impl.ioc.run();
+  for (size_t i = 1; i < impl.loops.size(); ++i) threads.emplace_back([&impl, i] { impl.loops[i]->run(); });
+  main_loop.run();
+  impl.StopLoops();
   for (auto& t : threads) t.join();
 }
 
 void Server::Shutdown() {
   auto& impl = *impl_;
   if (impl.draining.exchange(true)) return;
-  asio::post(impl.ioc, [&impl] {
+  asio::io_context& main_loop = *impl.loops[0];
+  asio::post(main_loop, [&impl, &main_loop] {
     beast::error_code ec;
-    impl.acceptor.close(ec);
+    impl.acceptor->close(ec);
     impl.CloseIdleConnections();
     // A hard stop if a request refuses to finish within the grace period.
-    auto timer = std::make_shared<asio::steady_timer>(impl.ioc, impl.options.shutdown_grace);
+    auto timer = std::make_shared<asio::steady_timer>(main_loop, impl.options.shutdown_grace);
     timer->async_wait([&impl, timer](const beast::error_code&) {
       bool any = false;
       {
@@ -251,11 +269,11 @@ void Server::Shutdown() {
         for (auto& [id, weak] : impl.connections) any = any || !weak.expired();
       }
       if (any) log::Warn("shutdown.forced", {});
-      impl.ioc.stop();
+      impl.StopLoops();
     });
     // Let the timer not hold the loop open when everything finishes early.
-    asio::co_spawn(impl.ioc, [&impl, timer]() -> awaitable<void> {
-      asio::steady_timer poll(impl.ioc);
+    asio::co_spawn(main_loop, [&impl, &main_loop, timer]() -> awaitable<void> {
+      asio::steady_timer poll(main_loop);
       for (;;) {
         {
           std::lock_guard lock(impl.mu);
@@ -268,7 +286,7 @@ void Server::Shutdown() {
         co_await poll.async_wait(use_awaitable);
       }
       timer->cancel();
-      impl.ioc.stop();
+      impl.StopLoops();
     }, asio::detached);
   });
 }
@@ -287,14 +305,15 @@ void Server::Impl::CloseIdleConnections() {
 awaitable<void> Server::Impl::Accept() {
   for (;;) {
     beast::error_code ec;
-    tcp::socket socket(asio::make_strand(ioc));
-    co_await acceptor.async_accept(socket, asio::redirect_error(use_awaitable, ec));
+    // The connection's loop, in turn: its socket and coroutine live there.
+    const size_t loop = next_loop++ % loops.size();
+    tcp::socket socket = co_await acceptor->async_accept(*loops[loop], asio::redirect_error(use_awaitable, ec));
     if (ec) {
       if (draining || ec == asio::error::operation_aborted) co_return;
       log::Warn("http.accept_error", {{"error", ec.message()}});
       continue;
     }
-    auto conn = std::make_shared<Connection>(std::move(socket));
+    auto conn = std::make_shared<Connection>(std::move(socket), loop);
     uint64_t id;
     {
       std::lock_guard lock(mu);
@@ -349,6 +368,7 @@ awaitable<bool> Server::Impl::HandleOne(Connection& conn, beast::flat_buffer& bu
 
   const auto& hreq = header_parser.get();
   Request req;
+  req.loop = conn.loop;
   req.method = std::string(hreq.method_string());
   req.target = std::string(hreq.target());
   std::string_view target = req.target;

@@ -1,6 +1,11 @@
 // The one HTTP/1.1 server: Boost.Beast over Asio coroutines, keep-alive, size limits,
-// timeouts, per-route metrics and graceful shutdown. Handlers run on the I/O threads and
-// must not block for long; they receive transport-neutral Request values.
+// timeouts, per-route metrics and graceful shutdown. Handlers receive transport-neutral Request
+// values and run on the I/O threads, so they must not block for long.
+//
+// Each I/O thread runs an event loop of its own, and each accepted connection is served by one
+// loop for its whole life (round robin): a request's steps never cross to another thread, so
+// no request pays for waking one. Asynchronous handlers that do I/O of their own (the endpoint
+// invoker) do it on the request's loop (Request::loop).
 #pragma once
 
 #include <atomic>
@@ -9,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "http/metrics.h"
@@ -39,9 +45,9 @@ class Server {
   // Binds the listening socket; port() is valid afterwards.
   Status Listen();
   uint16_t port() const { return bound_port_; }
-  // The io_context the server's threads run: asynchronous handlers may do their own I/O on
-  // it (the endpoint invoker does), so an answer needs no hand-off to another thread pool.
-  boost::asio::io_context& io_context();
+  // The event loops, one per I/O thread (ServerOptions::threads), valid from construction.
+  // Request::loop indexes them.
+  std::vector<boost::asio::io_context*> loops();
   // Serves until Shutdown() (or SIGINT/SIGTERM when install_signal_handlers is set).
   void Run(bool install_signal_handlers);
   // Stops accepting, finishes requests in flight, closes idle connections. Thread-safe.

@@ -23,7 +23,7 @@ void HostingServices::Shutdown() {
   transform_runner->Shutdown();
 }
 
-StatusOr<HostingServices> MakeHostingServices(boost::asio::io_context& ioc, const HostingFlags& flags,
+StatusOr<HostingServices> MakeHostingServices(std::vector<boost::asio::io_context*> loops, const HostingFlags& flags,
                                               const JobFlags& job_flags,
                                               const fs::path& data_dir, const std::string& tracking_uri,
                                               std::shared_ptr<jobs::JobStore> store, const JobServices& jobs) {
@@ -35,7 +35,7 @@ StatusOr<HostingServices> MakeHostingServices(boost::asio::io_context& ioc, cons
   }
   HostingServices h;
   h.invoker = std::make_shared<hosting::Invoker>(
-      hosting::InvokerOptions{.timeout = std::chrono::seconds(flags.invocation_timeout_seconds)}, ioc);
+      hosting::InvokerOptions{.timeout = std::chrono::seconds(flags.invocation_timeout_seconds)}, loops);
   hosting::FleetOptions fleet_options{.root = data_dir / "endpoints",
                                       .toolkit_dir = fs::absolute(toolkit),
                                       .tracking_uri = tracking_uri,
@@ -43,7 +43,7 @@ StatusOr<HostingServices> MakeHostingServices(boost::asio::io_context& ioc, cons
                                       .stop_grace = std::chrono::seconds(job_flags.stop_grace_seconds)};
   h.fleet = std::make_shared<hosting::EndpointFleet>(
       fleet_options, hosting::FleetDeps{.executor = jobs.executor, .runtimes = jobs.runtimes, .locations = jobs.locations},
-      ioc);
+      loops);
   h.invoker->set_fleet(h.fleet);
   h.capture = std::make_shared<hosting::CaptureWriter>(
       hosting::CaptureWriterOptions{.flush_interval = std::chrono::seconds(std::max(1, flags.capture_flush_seconds))},

@@ -38,8 +38,8 @@ struct HostingServices {
   void Shutdown();
 };
 
-// `ioc` is the HTTP server's: invocations are proxied on it.
-StatusOr<HostingServices> MakeHostingServices(boost::asio::io_context& ioc, const HostingFlags& flags,
+// `loops` are the HTTP server's event loops: invocations are proxied on the loop they arrive on.
+StatusOr<HostingServices> MakeHostingServices(std::vector<boost::asio::io_context*> loops, const HostingFlags& flags,
                                               const JobFlags& job_flags,
                                               const std::filesystem::path& data_dir, const std::string& tracking_uri,
                                               std::shared_ptr<jobs::JobStore> store, const JobServices& jobs);

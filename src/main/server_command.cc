@@ -115,7 +115,7 @@ int RunServer(const ServerFlags& flags) {
     log::Error("startup.jobs", {{"error", job_services.status().ToString()}});
     return 1;
   }
-  auto hosting = MakeHostingServices(server.io_context(), flags.hosting, flags.jobs, data_dir, fmt::format("http://{}:{}", job_host, server.port()),
+  auto hosting = MakeHostingServices(server.loops(), flags.hosting, flags.jobs, data_dir, fmt::format("http://{}:{}", job_host, server.port()),
                                      jobs_store, *job_services);
   if (!hosting.ok()) {
     log::Error("startup.hosting", {{"error", hosting.status().ToString()}});

@@ -161,6 +161,7 @@ void AddRoutes(http::Router& router, std::shared_ptr<hosting::Invoker> invoker) 
                     inv.content_type = "application/json";
                     inv.accept = "application/json";
                     inv.body = body->dump();
+                    inv.loop = req.loop;
                     invoker->Invoke(std::move(inv), [model, request = std::move(request), done](InvocationResult r) {
                       done(InferResponse(model, request, std::move(r)));
                     });

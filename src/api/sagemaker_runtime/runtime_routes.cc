@@ -93,6 +93,7 @@ StatusOr<hosting::Invocation> ParseInvocation(http::Request& req, const std::str
   inv.custom_attributes = input.value("CustomAttributes", "");
   inv.target_variant = input.value("TargetVariant", "");
   inv.inference_id = input.value("InferenceId", "");
+  inv.loop = req.loop;
   inv.body = std::move(req.body);
   return inv;
 }

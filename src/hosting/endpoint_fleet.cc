@@ -327,14 +327,37 @@ void EndpointFleet::MonitorLoop() {
           if (Status st = StartInstance(*v, *inst); !st.ok()) {
             log::Error("endpoint.worker_restart_failed", {{"endpoint", d->endpoint}, {"instance", inst->name}, {"error", st.ToString()}});
           }
-        } else if (!inst->healthy && PingWorker(inst->port.load(), kPingTimeout)) {
+        } else if (inst->healthy) {
+          CheckHealth(*d, *inst);
+        } else if (PingWorker(inst->port.load(), kPingTimeout)) {
           inst->healthy = true;
+          inst->failed_pings = 0;
           log::Info("endpoint.worker_ready", {{"endpoint", d->endpoint}, {"instance", inst->name}, {"port", inst->port.load()}});
         }
       }
     }
     lock.lock();
   }
+}
+
+void EndpointFleet::CheckHealth(const Deployment& d, Instance& inst) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < inst.next_ping) return;
+  inst.next_ping = now + options_.health_interval;
+  if (PingWorker(inst.port.load(), options_.health_timeout)) {
+    inst.failed_pings = 0;
+    return;
+  }
+  ++inst.failed_pings;
+  log::Warn("endpoint.worker_ping_failed", {{"endpoint", d.endpoint}, {"instance", inst.name},
+                                            {"failed_pings", inst.failed_pings}});
+  if (inst.failed_pings < options_.health_failures) return;
+  // Alive but not answering: out of rotation, killed; the next round restarts it.
+  inst.healthy = false;
+  inst.failed_pings = 0;
+  log::Warn("endpoint.worker_unresponsive", {{"endpoint", d.endpoint}, {"instance", inst.name},
+                                             {"pid", static_cast<int64_t>(inst.handle.pid)}});
+  deps_.executor->Stop(inst.handle, /*force=*/true);
 }
 
 void EndpointFleet::Shutdown() {

@@ -64,6 +64,8 @@ struct Instance {
   std::atomic<bool> retired{false};
   std::atomic<int> outstanding{0};
   int restarts = 0;  // monitor thread only
+  int failed_pings = 0;                                 // monitor thread only
+  std::chrono::steady_clock::time_point next_ping{};   // monitor thread only
   std::shared_ptr<XgboostModel> native;  // set: served in process, no worker (see native_xgboost.h)
 };
 
@@ -98,6 +100,11 @@ struct FleetOptions {
   std::string tracking_uri;
   std::chrono::seconds startup_timeout{300};
   std::chrono::seconds stop_grace{10};
+  // A serving worker is pinged every health_interval; one that fails health_failures pings in
+  // a row (each given health_timeout) is alive but stuck: it is killed and restarted.
+  std::chrono::milliseconds health_interval{5000};
+  std::chrono::milliseconds health_timeout{2000};
+  int health_failures = 3;
 };
 
 struct FleetDeps {
@@ -140,6 +147,8 @@ class EndpointFleet {
   // The reason a worker ended during startup: its exit status and last output line.
   std::string WorkerFailure(const Instance& inst);
   void MonitorLoop();
+  // The periodic ping of a serving worker; kills one that stopped answering.
+  void CheckHealth(const Deployment& d, Instance& inst);
 
   FleetOptions options_;
   FleetDeps deps_;

@@ -8,6 +8,7 @@ See endpoint_helpers.py for the models, the ``Hosting`` helper and the shared fi
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import tarfile
@@ -129,6 +130,42 @@ def test_killed_worker_is_restarted_and_the_endpoint_keeps_serving(hosting, serv
     now = wait_worker_count(served.name, 2)
     assert len(now) == 2 and not (now & victims), f"killed {sorted(victims)}, now {sorted(now)}"
     assert hosting.describe(served.name)["EndpointStatus"] == "InService"
+
+
+def test_worker_that_stops_answering_is_killed_and_replaced(hosting, data):
+    """A worker that is alive but stuck (SIGSTOP: its process exists, nothing answers) fails
+    the periodic /ping three times in a row (every 5 s, 2 s each): Loam takes it out of rotation,
+    kills it and starts another, and the endpoint serves again."""
+    model = hosting.create_model(hosting.upload_model("stuck", data.base))
+    ep = hosting.deploy([variant("main", model)])
+    try:
+        (stuck,) = worker_pids(ep.name)
+        os.kill(stuck, signal.SIGSTOP)
+        deadline = time.monotonic() + 60
+        while True:
+            now = worker_pids(ep.name)
+            if now and stuck not in now:
+                break
+            if time.monotonic() > deadline:
+                os.kill(stuck, signal.SIGCONT)
+                pytest.fail(f"the stopped worker {stuck} was not replaced within 60 s\n{hosting.diagnostics(ep.name)}",
+                            pytrace=False)
+            time.sleep(0.5)
+        inv = None
+        while inv is None and time.monotonic() < deadline + 30:
+            try:
+                inv = hosting.invoke(ep.name, csv_body(data.x_test), CSV, JSON)
+            except ClientError:  # the new worker is still loading
+                time.sleep(0.2)
+        assert inv is not None and np.allclose(values(inv), data.expected), hosting.diagnostics(ep.name)
+        log = hosting.server.log_tail(400_000)
+        events = [json.loads(line) for line in log.splitlines() if ep.name in line and "endpoint.worker" in line]
+        kinds = [e["event"] for e in events]
+        assert kinds.count("endpoint.worker_ping_failed") >= 3 and "endpoint.worker_unresponsive" in kinds, kinds
+        restart = next(e for e in events if e["event"] == "endpoint.worker_restart")
+        assert "signal 9" in restart["reason"], restart
+    finally:
+        hosting.delete_endpoint(ep.name)
 
 
 def test_update_endpoint_switches_models_without_failing_a_request(hosting, data):

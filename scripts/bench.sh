@@ -380,16 +380,22 @@ the request body unchanged, so no model time hides what the front end costs. The
   (`SM_MODEL_DIR`, `LOAM_CODE_DIR`, `SAGEMAKER_PROGRAM=inference.py`, `PYTHONPATH` = the
   toolkit, ...; only `SAGEMAKER_BIND_TO_PORT` differs): the same interpreter, toolkit, handler and
   model directory. `POST /invocations` on its port.
-- **(c) The native XGBoost path** (no Python worker) is not built yet.
+- **(c) The native XGBoost path**: a built-in XGBoost model (a regression Booster trained by the
+  benchmark: 200 seeded rows × 5 features, 50 rounds, depth 4, saved as `xgboost-model`; an
+  XGBoost image and no inference script) served in the Loam process through libxgboost, no worker.
+  Requests are one CSV row (`Content-Type: text/csv`, `Accept: text/csv`).
+- **(d) The same XGBoost model through its Python worker**: the same model with
+  `LOAM_XGBOOST_NATIVE=false`, so `python -m loam_inference` serves it; the same requests. (c) and
+  (d) must give byte-identical answers, equal to the Booster's own prediction.
 
 At 1, 8 and 64 connections (`wrk -t min(c,2) -c c`) each path runs for 10 s after an unrecorded
-1 s warm-up at the same concurrency, one path at a time, never both under load together (a then b
-at 1 connection, b then a at 8, a then b at 64, so slow drift in the machine's other load falls on
-both); then the soak, 64 connections through Loam for 60 s. Reported per run: invocations/s, p50,
+1 s warm-up at the same concurrency, one path at a time, never two under load together (a, b, c, d
+at 1 connection, d, c, b, a at 8, a, b, c, d at 64, so slow drift in the machine's other load falls
+on all); then the soak, 64 connections through Loam for 60 s. Reported per run: invocations/s, p50,
 p90, p99 and max latency, errors (responses wrk counts as errors, HTTP ≥ 400, plus socket
 errors), the CPU per invocation of the Loam server, the worker and wrk, and the CPU the rest of
 the machine used meanwhile. Loam's added latency is p50(a) − p50(b) at each concurrency, next to
-the throughput ratio (a) ÷ (b). Goals: less than 100 µs added at p50; no error with 64 clients for
+the throughput ratio (a) ÷ (b); for XGBoost, the throughput ratio (c) ÷ (d) and the p50 difference. Goals: less than 100 µs added at p50; no error with 64 clients for
 60 s. Each path's response body is checked against the request before and after the runs, and the
 endpoint's worker must keep its pid throughout (no restart).
 

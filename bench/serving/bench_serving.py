@@ -18,23 +18,40 @@ percentiles from its 1 µs latency histogram.
     ``/proc/<pid>/environ`` (``SM_MODEL_DIR``, ``LOAM_CODE_DIR``, ``SAGEMAKER_PROGRAM``,
     ``PYTHONPATH`` = the toolkit, ...), only ``SAGEMAKER_BIND_TO_PORT`` changed: the same
     interpreter, toolkit, handler and model directory. wrk POSTs its ``/invocations``.
-(c) **The native XGBoost path** (no Python worker) is not built yet: listed as "not yet".
+(c) **A built-in XGBoost model, native**: a small regression Booster trained here
+    (``xgboost_model.py``: 200 seeded rows of 5 features, 50 rounds, max_depth 4), saved with
+    ``Booster.save_model`` as ``xgboost-model``, alone in its ``model.tar.gz``, deployed with boto3
+    as SageMaker's XGBoost algorithm deploys one (a ``sagemaker-xgboost`` image, no
+    ``SAGEMAKER_PROGRAM``) to an endpoint of its own. Loam serves it in its own process through
+    libxgboost, with no worker process: the server logs ``endpoint.native_xgboost`` for it, and
+    after all endpoints are deployed the data directory holds exactly two ``python -m
+    loam_inference`` processes, (a)'s and (d)'s.
+(d) **The same model through the Python worker**: a third endpoint whose model is (c)'s with
+    ``LOAM_XGBOOST_NATIVE=false``, so Loam passes each request to a ``python -m loam_inference``
+    worker and its default XGBoost handlers. wrk sends (c) and (d) ``Content-Type: text/csv``,
+    ``Accept: text/csv`` and one row (``0.5,-1.2,0.3,1.1,-0.7``); both must answer byte for byte
+    the same, and that answer must be the Booster's own prediction for the row (Python's repr of
+    the float, one per line), checked with one request each before and after the runs. Reported:
+    throughput (c) ÷ (d) and p50(c) − p50(d) at each concurrency, with Loam's (and (d)'s worker's)
+    CPU per invocation.
 
 At each of ``--connections`` (1, 8, 64; wrk ``-t min(c, 2) -c c``) each path runs for ``--duration``
 seconds (10; ``--quick`` 2) after an unrecorded ``--warmup`` run (1 s) at the same concurrency. The
-paths are measured one after the other, never at the same time (the other path's worker sits idle),
-in the order a, b at the first concurrency, b, a at the next, and so on, so slow drift in the rest
-of the machine's load falls on both. Then the soak: ``--soak`` seconds (60; ``--quick`` 5; 0 skips
-it) of 64 connections through Loam, which must see no error.
+paths are measured one after the other, never at the same time (the other paths' workers sit idle),
+in the order a, b, c, d at the first concurrency, d, c, b, a at the next, and so on, so slow drift
+in the rest of the machine's load falls on all. Then the soak: ``--soak`` seconds (60; ``--quick``
+5; 0 skips it) of 64 connections through Loam to (a), which must see no error.
 
 Per run: invocations/s (wrk's responses ÷ its duration), p50 / p90 / p99 / max latency, errors
 (responses wrk counts as errors, i.e. HTTP status >= 400, plus socket errors: connect, read, write,
-timeout), and the CPU time of the Loam server process, of the worker serving the run and of wrk
-(/proc and wait4), and what the rest of the machine used meanwhile (all CPUs' busy time less those).
+timeout), and the CPU time of the Loam server process, of the worker serving the run (none for (c))
+and of wrk (/proc and wait4), and what the rest of the machine used meanwhile (all CPUs' busy time
+less those).
 Loam's added latency = p50(a) − p50(b) at each concurrency, and the throughput ratio a ÷ b. Goals:
 less than 100 µs added at p50 (1 connection, where neither path queues); no error with 64
-connections for 60 s. Every response body is the request body, checked with one request per path
-before and after the runs; the endpoint's worker must keep its pid throughout (no restart).
+connections for 60 s. Every response body of (a) and (b) is the request body, checked with one
+request per path before and after the runs; the endpoints' workers must keep their pids throughout
+(no restart).
 
 Usage: .venv/bin/python bench/serving/bench_serving.py --loam build/loam --python .venv/bin/python
        --scratch build/bench-data/serving [--quick] [--duration S] [--warmup S] [--connections 1,8,64]
@@ -62,6 +79,9 @@ from loam_bench import (CLK_TCK, BenchError, OtherLoad, Server, boto_client, fre
                         goals_section, machine_busy_s, md_head, md_row, proc_cpu_ticks, write_report)
 
 import botocore  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import xgboost_model as xgbm  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -117,24 +137,18 @@ def model_archive(dest: Path):
     return dest
 
 
-def deploy(server, scratch: Path, log):
-    """Uploads the model, creates model, config and endpoint; returns seconds to InService."""
-    s3 = boto_client("s3", server.url, read_timeout=60)
-    sm = boto_client("sagemaker", server.url, read_timeout=60)
-    s3.create_bucket(Bucket=BUCKET)
-    archive = model_archive(scratch / "model.tar.gz")
-    s3.upload_file(str(archive), BUCKET, "echo/model.tar.gz")
-    sm.create_model(ModelName=ENDPOINT, ExecutionRoleArn=ROLE_ARN, PrimaryContainer={
-        "Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/echo/model.tar.gz",
-        "Environment": {"SAGEMAKER_PROGRAM": PROGRAM}})
-    sm.create_endpoint_config(EndpointConfigName=ENDPOINT, ProductionVariants=[{
-        "VariantName": "AllTraffic", "ModelName": ENDPOINT, "InitialInstanceCount": 1,
+def create_endpoint(sm, name, container, log):
+    """CreateModel with `container`, CreateEndpointConfig (one instance) and CreateEndpoint, all
+    named `name`; returns seconds from CreateEndpoint to InService."""
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE_ARN, PrimaryContainer=container)
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": name, "InitialInstanceCount": 1,
         "InstanceType": INSTANCE_TYPE, "InitialVariantWeight": 1.0}])
     t0 = time.monotonic()
-    sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=ENDPOINT)
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
     deadline = t0 + 180
     while True:
-        desc = sm.describe_endpoint(EndpointName=ENDPOINT)
+        desc = sm.describe_endpoint(EndpointName=name)
         if desc["EndpointStatus"] == "InService":
             break
         if desc["EndpointStatus"] == "Failed":
@@ -143,8 +157,20 @@ def deploy(server, scratch: Path, log):
             raise BenchError(f"endpoint not InService after 180 s: {desc['EndpointStatus']}")
         time.sleep(0.1)
     took = time.monotonic() - t0
-    log(f"endpoint {ENDPOINT} InService in {took:.2f} s")
+    log(f"endpoint {name} InService in {took:.2f} s")
     return took
+
+
+def deploy(server, scratch: Path, log):
+    """(a): uploads the echo model and creates its model, config and endpoint; returns seconds to
+    InService."""
+    s3 = boto_client("s3", server.url, read_timeout=60)
+    sm = boto_client("sagemaker", server.url, read_timeout=60)
+    s3.create_bucket(Bucket=BUCKET)
+    archive = model_archive(scratch / "model.tar.gz")
+    s3.upload_file(str(archive), BUCKET, "echo/model.tar.gz")
+    return create_endpoint(sm, ENDPOINT, {"Image": IMAGE, "ModelDataUrl": f"s3://{BUCKET}/echo/model.tar.gz",
+                                          "Environment": {"SAGEMAKER_PROGRAM": PROGRAM}}, log)
 
 
 def endpoint_workers(data_dir: Path):
@@ -252,13 +278,18 @@ def wrk_version(wrk):
     return out.split(" Copyright")[0].strip() or "unknown"
 
 
-def run_wrk(args, url, connections, seconds, procs, scratch: Path, label):
+def run_wrk(args, url, connections, seconds, procs, scratch: Path, label, request=None):
     """One wrk run; its figures, and the CPU of `procs` ({name: pid}), of wrk and of the rest of the
-    machine over it."""
+    machine over it. `request`: (body, Content-Type, Accept or None); default (a)/(b)'s --body as
+    JSON with no Accept."""
+    body, content_type, accept = request or (args.body, CONTENT_TYPE, None)
     threads = min(connections, 2)
     cmd = [args.wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
            "--timeout", f"{WRK_TIMEOUT_S}s", "-s", str(LUA), url]
-    env = dict(os.environ, LOAM_BENCH_BODY=args.body, LOAM_BENCH_CONTENT_TYPE=CONTENT_TYPE)
+    env = dict(os.environ, LOAM_BENCH_BODY=body, LOAM_BENCH_CONTENT_TYPE=content_type)
+    env.pop("LOAM_BENCH_ACCEPT", None)
+    if accept:
+        env["LOAM_BENCH_ACCEPT"] = accept
     ticks0 = {name: proc_cpu_ticks(pid)[0] for name, pid in procs.items()}
     busy0, self0 = machine_busy_s(), os.times()
     t0 = time.monotonic()
@@ -295,10 +326,10 @@ def per_inv_us(r, name):
 
 def describe_run(r):
     p = r["latency_us"]["p"]
+    worker = f"worker {r['cpu']['worker'] / r['wall_s']:.2f}, " if "worker" in r["cpu"] else "no worker, "
     return (f"{r['label']}: {r['connections']:>2} conn  {rate(r['rps']):>7} inv/s  p50 {us(p['50'])} µs  "
             f"p99 {us(p['99'])} µs  errors {r['error_total']}  CPUs busy: Loam {r['cpu']['loam'] / r['wall_s']:.2f}, "
-            f"worker {r['cpu']['worker'] / r['wall_s']:.2f}, wrk {r['cpu']['wrk'] / r['wall_s']:.2f}, "
-            f"other {r['other_cpu_s'] / r['wall_s']:.2f}")
+            f"{worker}wrk {r['cpu']['wrk'] / r['wall_s']:.2f}, other {r['other_cpu_s'] / r['wall_s']:.2f}")
 
 
 # ---------------------------------------------------------------------------
@@ -313,6 +344,63 @@ def errors_cell(r):
     parts = [f"{e['status']} HTTP ≥ 400"] if e["status"] else []
     parts += [f"{e[k]} {k}" for k in ("connect", "read", "write", "timeout") if e[k]]
     return f"**{r['error_total']}** ({', '.join(parts)})"
+
+
+def xgboost_section(args, x, points):
+    """§5: (c) native against (d) the Python worker, the same model and request."""
+    out = []
+    w = out.append
+    w(f"### 5. A built-in XGBoost model through Loam: native (c) and with the Python worker (d), "
+      f"{args.duration} s per point")
+    w("")
+    out += runs_table(points, {"c": "(c) Loam endpoint, native libxgboost", "d": "(d) Loam endpoint → Python worker"})
+    w("")
+    out += md_head("Connections", "Throughput (c) ÷ (d)", "p50 (c) − (d) µs", "p90 µs", "p99 µs",
+                   "CPU µs / invocation (c): Loam server", "(d): Loam server + worker")
+    for pt in points:
+        c, d = pt["c"], pt["d"]
+        pc, pd = c["latency_us"]["p"], d["latency_us"]["p"]
+        w(md_row([pt["connections"], f"{c['rps'] / d['rps']:.2f}" if d["rps"] else "—",
+                  signed_us(pc["50"] - pd["50"]), signed_us(pc["90"] - pd["90"]), signed_us(pc["99"] - pd["99"]),
+                  us(per_inv_us(c, "loam")), us(per_inv_us(d, "loam") + per_inv_us(d, "worker"))]))
+    w("")
+    deploy = x["deploy_s"]
+    w(f"The model: an XGBoost regression Booster trained by the benchmark (xgboost {x['xgboost']}, "
+      f"`{', '.join(f'{k}={v}' for k, v in xgbm.PARAMS.items())}`, {xgbm.ROUNDS} rounds on {xgbm.ROWS} seeded rows "
+      f"of {xgbm.FEATURES} features), saved with `Booster.save_model` as `xgboost-model` ({x['model_bytes']:,} bytes, "
+      f"UBJSON), alone in `model.tar.gz`; image `{xgbm.IMAGE.split('/')[-1]}`, no `SAGEMAKER_PROGRAM`, one "
+      f"`{INSTANCE_TYPE}` instance per endpoint. (c) `POST /endpoints/{xgbm.NATIVE_ENDPOINT}/invocations` "
+      f"(InService {deploy[xgbm.NATIVE_ENDPOINT]:.2f} s after `CreateEndpoint`): answered in the Loam server "
+      f"through libxgboost {x['libxgboost']} (the server logged `{xgbm.NATIVE_EVENT}` for it), no worker process "
+      f"(the data directory's `python -m loam_inference` processes were (a)'s and (d)'s only). "
+      f"(d) `POST /endpoints/{xgbm.WORKER_ENDPOINT}/invocations` (InService "
+      f"{deploy[xgbm.WORKER_ENDPOINT]:.2f} s): the same model with `LOAM_XGBOOST_NATIVE=false`, answered by "
+      f"`python -m loam_inference`'s default XGBoost handlers; its worker "
+      f"{'kept its pid throughout' if x['restarts'] == 0 else '**restarted**'}.")
+    w("")
+    w(f"Request: `Content-Type: {xgbm.CONTENT_TYPE}`, `Accept: {xgbm.ACCEPT}`, body `{xgbm.BODY.strip()}\\n` "
+      f"({len(xgbm.BODY.encode())} bytes) → `{x['answer'].decode().strip()}\\n`: (c) and (d) answered it byte for "
+      "byte alike, and equal to the Booster's own prediction for the row (Python's repr of the float), before and "
+      "after the runs. (c)'s Loam server CPU includes the prediction; (d)'s is the front end's, the prediction "
+      "is in the worker's.")
+    w("")
+    return out
+
+
+def runs_table(points, names):
+    """One row per run of the paths in `names` (key → label) at every concurrency."""
+    out = md_head("Path", "Connections (wrk threads)", "Invocations/s", "p50 µs", "p90 µs", "p99 µs", "max µs",
+                  "Errors", "CPU µs / invocation: Loam server, worker, wrk", "Other load (CPUs)")
+    for pt in points:
+        for key, label in names.items():
+            r = pt[key]
+            p = r["latency_us"]["p"]
+            loam = us(per_inv_us(r, "loam")) if key != "b" else "—"  # (b) does not go through Loam
+            worker = us(per_inv_us(r, "worker")) if "worker" in r["cpu"] else "—"
+            out.append(md_row([label, f"{r['connections']} ({r['threads']})", rate(r["rps"]), us(p["50"]),
+                               us(p["90"]), us(p["99"]), us(r["latency_us"]["max"]), errors_cell(r),
+                               f"{loam}, {worker}, {us(per_inv_us(r, 'wrk'))}", f"{r['other_cpu_s'] / r['wall_s']:.2f}"]))
+    return out
 
 
 def markdown(args, info, points, soak, wall_s, other_cpu_s):
@@ -338,19 +426,7 @@ def markdown(args, info, points, soak, wall_s, other_cpu_s):
 
     w(f"### 1. Invocations through Loam (a) and straight to the worker (b), {args.duration} s per point")
     w("")
-    out += md_head("Path", "Connections (wrk threads)", "Invocations/s", "p50 µs", "p90 µs", "p99 µs", "max µs",
-                   "Errors", "CPU µs / invocation: Loam server, worker, wrk", "Other load (CPUs)")
-    names = {"a": "(a) Loam endpoint → worker", "b": "(b) worker directly"}
-    for pt in points:
-        for key in ("a", "b"):
-            r = pt[key]
-            p = r["latency_us"]["p"]
-            cpu = (f"{us(per_inv_us(r, 'loam'))}, " if key == "a" else "—, ") + \
-                  f"{us(per_inv_us(r, 'worker'))}, {us(per_inv_us(r, 'wrk'))}"
-            w(md_row([names[key], f"{r['connections']} ({r['threads']})", rate(r["rps"]), us(p["50"]), us(p["90"]),
-                      us(p["99"]), us(r["latency_us"]["max"]), errors_cell(r), cpu,
-                      f"{r['other_cpu_s'] / r['wall_s']:.2f}"]))
-    w(md_row(["(c) native XGBoost (no Python worker)", "—", "not yet", "", "", "", "", "", "", ""]))
+    out += runs_table(points, {"a": "(a) Loam endpoint → worker", "b": "(b) worker directly"})
     w("")
     w("Errors are the responses wrk counts as errors (HTTP status ≥ 400; nothing here answers 1xx or 3xx) plus "
       "socket errors (connect, read, write, timeout after "
@@ -398,20 +474,23 @@ def markdown(args, info, points, soak, wall_s, other_cpu_s):
             a50 = r["latency_us"]["p"]["50"]
             w(md_row([label, us(a50), us(b50), signed_us(a50 - b50), us(per_inv_us(r, "loam"))]))
         w("")
-        w("One connection, the same worker and handler. With one I/O thread a request's read, routing, the "
-          "proxied exchange and the reply run on one thread; with several, Asio's shared scheduler wakes "
-          "another thread for the continuations (futex wake-ups dominate a `perf` profile of the server), "
-          "which is most of what Loam adds. One event loop per thread, with each connection and its worker "
-          "connections pinned to one loop, is the fix; blocking handlers (SQLite, an external S3) would then "
-          "need a pool of their own.")
+        w("One connection, the same worker and handler. Each I/O thread runs an event loop of its own and a "
+          "connection, with the worker connections its requests use, stays on one loop, so a request's read, "
+          "routing, the proxied exchange and the reply run on one thread whatever `--threads` is: the two "
+          "rows should agree, and a gap between them would mean requests crossing threads again (with "
+          "Asio's shared multi-threaded scheduler they did, and futex wake-ups doubled what Loam added). "
+          "What remains is system calls (a read and a write on each socket, epoll waits), HTTP parsing and "
+          "the request's validation against the service model.")
         w("")
+
+    out += xgboost_section(args, info["xgb"], points)
 
     w("### Set-up")
     w("")
     w(f"- Load: {info['wrk']}, `post.lua`: POST, `Content-Type: {CONTENT_TYPE}`, body `{args.body}` "
-      f"({len(args.body.encode())} bytes), `-t min(c, 2) -c c -d {args.duration}s --timeout {WRK_TIMEOUT_S}s`, "
-      f"after an unrecorded {args.warmup} s run at the same concurrency; paths alternate a, b / b, a per "
-      "concurrency, one at a time.")
+      f"({len(args.body.encode())} bytes) to (a) and (b), §5's CSV row to (c) and (d), "
+      f"`-t min(c, 2) -c c -d {args.duration}s --timeout {WRK_TIMEOUT_S}s`, after an unrecorded {args.warmup} s "
+      "run at the same concurrency; paths alternate a, b, c, d / d, c, b, a per concurrency, one at a time.")
     w(f"- (a) `POST /endpoints/{ENDPOINT}/invocations` on Loam's port; one instance (`{INSTANCE_TYPE}`), "
       f"InService {info['deploy_s']:.2f} s after `CreateEndpoint`; `model.tar.gz` from Loam's built-in S3.")
     w(f"- (b) `POST /invocations` on the direct worker: `{shown(' '.join(info['argv']))}` with the endpoint worker's "
@@ -500,32 +579,51 @@ def main():
         check_echo("direct", direct.port, "/invocations", body)
         log(f"endpoint worker pid {a_pid}; direct worker pid {direct.pid} port {direct.port}: `{' '.join(argv)}`")
 
+        # (c) and (d): the XGBoost model natively and through the Python worker. (c) must have no
+        # worker process: with every endpoint deployed, the only workers are (a)'s and (d)'s.
+        booster, xgb = xgbm.deploy(server, scratch, BUCKET, create_endpoint, log)
+        d_pid, xgb["libxgboost"] = xgbm.verify(server, ENDPOINT, a_pid, endpoint_workers(server.data_dir))
+        xgb["answer"] = xgbm.expected_answer(booster)
+        xgbm.check(server.port, xgb["answer"])
+        log(f"(c) native ({xgbm.NATIVE_EVENT}, libxgboost {xgb['libxgboost']}), (d) worker pid {d_pid}; "
+            f"both answer {xgb['answer']!r}")
+
+        loam_url = f"http://127.0.0.1:{server.port}"
+        xgb_request = (xgbm.BODY, xgbm.CONTENT_TYPE, xgbm.ACCEPT)
         targets = {
-            "a": (f"http://127.0.0.1:{server.port}{a_path}", {"loam": server.pid, "worker": a_pid}),
-            "b": (f"http://127.0.0.1:{direct.port}/invocations", {"loam": server.pid, "worker": direct.pid}),
+            "a": (f"{loam_url}{a_path}", {"loam": server.pid, "worker": a_pid}, None),
+            "b": (f"http://127.0.0.1:{direct.port}/invocations", {"loam": server.pid, "worker": direct.pid}, None),
+            "c": (f"{loam_url}/endpoints/{xgbm.NATIVE_ENDPOINT}/invocations", {"loam": server.pid}, xgb_request),
+            "d": (f"{loam_url}/endpoints/{xgbm.WORKER_ENDPOINT}/invocations", {"loam": server.pid, "worker": d_pid},
+                  xgb_request),
         }
         points = []
         for i, c in enumerate(levels):
             pt = {"connections": c}
-            for key in (("a", "b") if i % 2 == 0 else ("b", "a")):
-                url, procs = targets[key]
+            for key in (("a", "b", "c", "d") if i % 2 == 0 else ("d", "c", "b", "a")):
+                url, procs, request = targets[key]
                 if args.warmup:
-                    run_wrk(args, url, c, args.warmup, procs, scratch, f"({key}) warm-up {c}")
-                pt[key] = run_wrk(args, url, c, args.duration, procs, scratch, f"({key})")
+                    run_wrk(args, url, c, args.warmup, procs, scratch, f"({key}) warm-up {c}", request)
+                pt[key] = run_wrk(args, url, c, args.duration, procs, scratch, f"({key})", request)
                 log(describe_run(pt[key]))
             points.append(pt)
 
         soak = None
         if args.soak:
-            url, procs = targets["a"]
+            url, procs, _ = targets["a"]
             soak = run_wrk(args, url, SOAK_CONNECTIONS, args.soak, procs, scratch, "(a) soak")
             log(describe_run(soak))
 
-        # Afterwards: the same worker still serves (no restart) and both paths still echo.
+        # Afterwards: the same workers still serve (no restart), (a) and (b) still echo, (c) still
+        # has no worker, and (c) and (d) still give the Booster's answer.
         after = endpoint_workers(server.data_dir)
-        restarts = 0 if after == [a_pid] else 1
+        restarts = 0 if a_pid in after else 1
+        xgb["restarts"] = 0 if d_pid in after else 1
+        if any(xgbm.worker_endpoint(pid, server.data_dir) == xgbm.NATIVE_ENDPOINT for pid in after):
+            raise BenchError(f"a worker process appeared for {xgbm.NATIVE_ENDPOINT}")
         check_echo("through Loam", server.port, a_path, body)
         check_echo("direct", direct.port, "/invocations", body)
+        xgbm.check(server.port, xgb["answer"])
         server.stop()
         server = None
 
@@ -556,7 +654,7 @@ def main():
                     pass
         return 1
     info = {"wrk": wrk_version(args.wrk), "deploy_s": deploy_s, "argv": argv, "env": env, "env_diff": env_diff,
-            "restarts": restarts, "probe": probe}
+            "restarts": restarts, "probe": probe, "xgb": xgb}
     md = markdown(args, info, points, soak, time.monotonic() - start, other_load.cpu_s())
     write_report(md, args.markdown_out)
     if not args.keep_data:

@@ -1,9 +1,14 @@
 -- wrk script of the serving benchmark (bench/serving/bench_serving.py): one fixed POST, and at the
 -- end one machine-readable line with wrk's own counts and exact percentiles (microseconds, from
--- its 1 µs latency histogram over every response).
+-- its 1 µs latency histogram over every response). The body, its Content-Type and (when set) an
+-- Accept header come from the environment.
 wrk.method = "POST"
 wrk.body = os.getenv("LOAM_BENCH_BODY") or "[[1,2,3]]"
 wrk.headers["Content-Type"] = os.getenv("LOAM_BENCH_CONTENT_TYPE") or "application/json"
+local accept = os.getenv("LOAM_BENCH_ACCEPT")
+if accept and accept ~= "" then
+  wrk.headers["Accept"] = accept
+end
 
 function done(summary, latency, requests)
   local e = summary.errors

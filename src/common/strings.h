@@ -13,6 +13,8 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool StartsWith(std::string_view s, std::string_view prefix);
 std::vector<std::string> Split(std::string_view s, char sep);
 std::string_view Trim(std::string_view s);
+// Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+bool IsValidUtf8(std::string_view s);
 // Percent-decoding of a URL component; '+' stays '+' unless plus_as_space.
 std::optional<std::string> PercentDecode(std::string_view s, bool plus_as_space);
 std::string PercentEncode(std::string_view s, bool keep_slash);

@@ -3,6 +3,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -57,6 +59,9 @@ json Side(const std::string& content_type, const std::string& data, const char* 
           {"encoding", encoding}};
 }
 
+// The UTC calendar time of a time point (fmt formats a time_point in local time).
+std::tm Utc(std::chrono::system_clock::time_point t) { return fmt::gmtime(std::chrono::system_clock::to_time_t(t)); }
+
 // An event id as SageMaker writes them: a UUID in its 8-4-4-4-12 form.
 std::string Uuid() {
   std::string hex = NewUuidHex();
@@ -93,9 +98,11 @@ std::string CaptureLine(const CapturedEvent& e, const std::string& event_id) {
   if (e.settings->input) capture["endpointInput"] = Side(e.input_type, e.input, "INPUT", *e.settings);
   if (e.settings->output) capture["endpointOutput"] = Side(e.output_type, e.output, "OUTPUT", *e.settings);
   json metadata = {{"eventId", event_id},
-                   {"inferenceTime", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(e.time))}};
+                   {"inferenceTime", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", Utc(e.time))}};
   if (!e.inference_id.empty()) metadata["inferenceId"] = e.inference_id;
-  return json{{"captureData", capture}, {"eventMetadata", metadata}, {"eventVersion", "0"}}.dump();
+  // Headers (content types, the inference id) are not validated as UTF-8: replace what is not.
+  return json{{"captureData", capture}, {"eventMetadata", metadata}, {"eventVersion", "0"}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
 }
 
 CaptureWriter::CaptureWriter(CaptureWriterOptions options, std::shared_ptr<const jobs::DataLocations> locations,
@@ -157,7 +164,15 @@ void CaptureWriter::Loop() {
     queued_bytes_ = 0;
     const bool stop = stopping_;
     lock.unlock();
-    if (!events.empty()) Write(std::move(events));
+    if (!events.empty()) {
+      const size_t count = events.size();
+      try {
+        Write(std::move(events));
+      } catch (const std::exception& e) {  // never past this thread: the events are lost, counted
+        dropped_ += count;
+        log::Error("capture.write_failed", {{"error", e.what()}});
+      }
+    }
     lock.lock();
     flushes_done_ = requested;
     flushed_.notify_all();
@@ -170,8 +185,7 @@ void CaptureWriter::Write(std::vector<CapturedEvent> events) {
   using Key = std::tuple<std::string, std::string, std::string, std::string>;
   std::map<Key, std::pair<std::string, std::chrono::system_clock::time_point>> objects;
   for (const CapturedEvent& e : events) {
-    const auto t = std::chrono::floor<std::chrono::seconds>(e.time);
-    Key key{e.settings->destination, e.endpoint, e.variant, fmt::format("{:%Y/%m/%d/%H}", t)};
+    Key key{e.settings->destination, e.endpoint, e.variant, fmt::format("{:%Y/%m/%d/%H}", Utc(e.time))};
     auto [it, fresh] = objects.try_emplace(key, std::string(), e.time);
     it->second.first += CaptureLine(e, Uuid());
     it->second.first += '\n';
@@ -180,8 +194,7 @@ void CaptureWriter::Write(std::vector<CapturedEvent> events) {
     const auto& [destination, endpoint, variant, hour] = key;
     const auto first = object.second;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(first.time_since_epoch()).count() % 1000;
-    const std::string name = fmt::format("{:%M-%S}-{:03d}-{}.jsonl", std::chrono::floor<std::chrono::seconds>(first), ms,
-                                         NewUuidHex());
+    const std::string name = fmt::format("{:%M-%S}-{:03d}-{}.jsonl", Utc(first), ms, NewUuidHex());
     const std::string uri = jobs::DataLocations::Join(destination, fmt::format("{}/{}/{}/{}", endpoint, variant, hour, name));
     const fs::path file = staging_dir_ / NewUuidHex();
     {

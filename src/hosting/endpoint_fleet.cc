@@ -344,7 +344,8 @@ void EndpointFleet::CheckHealth(const Deployment& d, Instance& inst) {
   const auto now = std::chrono::steady_clock::now();
   if (now < inst.next_ping) return;
   inst.next_ping = now + options_.health_interval;
-  if (PingWorker(inst.port.load(), options_.health_timeout)) {
+  if (PingWorker(inst.port.load(), options_.health_timeout) ||
+      std::chrono::steady_clock::now() - inst.last_answer.load() < options_.health_interval) {
     inst.failed_pings = 0;
     return;
   }

@@ -65,6 +65,9 @@ struct Instance {
   std::atomic<int> outstanding{0};
   int restarts = 0;  // monitor thread only
   int failed_pings = 0;                                 // monitor thread only
+  // When the worker last answered an invocation: a worker answering requests is not stuck,
+  // even when a busy interpreter makes it slow to answer /ping.
+  std::atomic<std::chrono::steady_clock::time_point> last_answer{};
   std::chrono::steady_clock::time_point next_ping{};   // monitor thread only
   std::shared_ptr<XgboostModel> native;  // set: served in process, no worker (see native_xgboost.h)
 };

@@ -121,7 +121,12 @@ void Invoker::Invoke(Invocation inv, std::function<void(InvocationResult)> done)
   if (instance->native) {
     asio::post(native_pool_, [this, d, variant, instance, deployment_load, instance_load, inv = std::move(inv),
                               result = std::move(result), capture = std::move(capture), done = std::move(done)]() mutable {
-      NativeResponse res = ServeXgboost(*instance->native, inv.content_type, inv.accept, inv.body, variant->default_accept);
+      NativeResponse res;
+      try {
+        res = ServeXgboost(*instance->native, inv.content_type, inv.accept, inv.body, variant->default_accept);
+      } catch (const std::exception& e) {  // never past this thread: the request gets a 500
+        res = {500, "text/plain", std::string("InternalError: ") + e.what()};
+      }
       result.model_status = res.status;
       if (res.status < 200 || res.status >= 300) result.outcome = InvocationResult::Outcome::kModelError;
       result.content_type = std::move(res.content_type);
@@ -142,6 +147,7 @@ void Invoker::Invoke(Invocation inv, std::function<void(InvocationResult)> done)
                           .custom_attributes = inv.custom_attributes, .body = std::move(inv.body),
                           .timeout = options_.timeout};
         WorkerResponse res = co_await pool->Invoke(std::move(req));
+        if (res.transport == WorkerResponse::Transport::kOk) instance->last_answer = std::chrono::steady_clock::now();
         if (res.transport != WorkerResponse::Transport::kOk) {
           result.outcome = InvocationResult::Outcome::kModelError;
           result.message = res.transport_error;

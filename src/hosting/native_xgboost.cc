@@ -1,5 +1,7 @@
 #include "hosting/native_xgboost.h"
 
+#include "common/strings.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <xgboost/c_api.h>
@@ -74,14 +76,21 @@ std::vector<std::string_view> Lines(std::string_view text) {
   return lines;
 }
 
-// float(text) as Python parses it: surrounding whitespace, a sign, inf / infinity / nan.
+// float(text) as Python parses it: surrounding whitespace, a sign, inf / infinity / nan, and
+// out-of-range values becoming ±inf or 0 (as strtod, not an error).
 std::optional<double> ParseFloat(std::string_view text) {
   text = Trim(text);
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   if (text.empty() || text.front() == '+') return std::nullopt;
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (end != text.data() + text.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars leaves the value unset: strtod says which way it went.
+    const std::string copy(text);
+    return std::strtod(copy.c_str(), nullptr);
+  }
+  if (ec != std::errc()) return std::nullopt;
   return value;
 }
 
@@ -126,7 +135,7 @@ StatusOr<Matrix> DecodeCsv(std::string_view text) {
 
 // The toolkit's decode_libsvm: "[label] index:value ..." per line (0-based indices, label
 // ignored, "#" starts a comment); absent features are missing.
-StatusOr<Matrix> DecodeLibsvm(std::string_view text, size_t num_features) {
+StatusOr<Matrix> DecodeLibsvm(std::string_view text, size_t num_features, std::string& too_wide) {
   struct Entry {
     size_t row;
     int64_t index;
@@ -173,6 +182,14 @@ StatusOr<Matrix> DecodeLibsvm(std::string_view text, size_t num_features) {
   if (rows == 0) return InvalidArgument("LIBSVM payload has no rows");
   for (const Entry& e : entries) {
     if (e.index < 0) return InvalidArgument("LIBSVM feature indices must not be negative");
+  }
+  // A feature past the model's is what the library refuses (the Python worker's answer, a 500),
+  // and is refused before a dense matrix that wide is allocated.
+  if (max_index >= static_cast<int64_t>(std::max<size_t>(num_features, 1))) {
+    too_wide = fmt::format("Feature shape mismatch, expected: {}, got {}", num_features,
+                           max_index == std::numeric_limits<int64_t>::max() ? std::to_string(max_index)
+                                                                           : std::to_string(max_index + 1));
+    return Matrix{};
   }
   Matrix m;
   m.rows = rows;
@@ -374,10 +391,15 @@ NativeResponse ServeXgboost(XgboostModel& model, const std::string& content_type
     }
   }
   StatusOr<Matrix> matrix = InvalidArgument("");
+  std::string too_wide;
+  if ((kind == kCsv || kind == kLibsvm || kind == kXLibsvm) && !IsValidUtf8(body)) {
+    return Error(400, "BadRequest", "payload cannot be decoded as utf-8: the body is not valid UTF-8");
+  }
   if (kind == kCsv) {
     matrix = DecodeCsv(body);
   } else if (kind == kLibsvm || kind == kXLibsvm) {
-    matrix = DecodeLibsvm(body, model.num_features());
+    matrix = DecodeLibsvm(body, model.num_features(), too_wide);
+    if (!too_wide.empty()) return Error(500, "XGBoostError", too_wide);
   } else {
     return Error(415, "UnsupportedContentType",
                  fmt::format("content type {} is not read by Loam's native XGBoost server (supported: text/csv, "

@@ -198,3 +198,42 @@ def test_models_libxgboost_cannot_read_fall_back_to_the_python_worker(hosting):
             assert len(reasons) == 1 and "cannot load" in reasons[0] and "Stack trace" not in reasons[0], reasons
         finally:
             hosting.delete_endpoint(ep.name)
+
+
+def raw_invoke(hosting, endpoint: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+    """POSTs bytes exactly as given (headers too), past what boto3 would send."""
+    import http.client
+    from urllib.parse import urlparse
+
+    url = urlparse(hosting.server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.putrequest("POST", f"/endpoints/{endpoint}/invocations")
+    for name, value in headers.items():
+        conn.putheader(name, value)
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
+    resp = conn.getresponse()
+    out = resp.status, resp.read()
+    conn.close()
+    return out
+
+
+def test_hostile_bytes_get_errors_not_a_crash(hosting, regression):
+    """A body that is not UTF-8, a Content-Type or Accept that is not, and a LIBSVM feature index
+    far past the model's: each answered with an error by both servers, and the server lives on."""
+    for target in ("native", "python"):
+        status, body = raw_invoke(hosting, regression.name, b"\xff\xfe,1\n",
+                                  {"Content-Type": "text/csv", "X-Amzn-SageMaker-Target-Variant": target})
+        assert status == 424 and json.loads(body)["OriginalStatusCode"] == 400, (target, body)
+        status, body = raw_invoke(hosting, regression.name, b"0 3000000000:1\n",
+                                  {"Content-Type": "text/libsvm", "X-Amzn-SageMaker-Target-Variant": target})
+        assert status == 424 and json.loads(body)["OriginalStatusCode"] == 500, (target, body)
+        assert b"XGBoostError" in body, body
+    status, body = raw_invoke(hosting, regression.name, b"1,2,3,4,5\n",
+                              {"Content-Type": b"text/csv\xe9", "Accept": b"text/\xff",
+                               "X-Amzn-SageMaker-Target-Variant": "native"})
+    assert status in (400, 424), body
+    json.loads(body)  # a well-formed error body
+    # Still serving.
+    _, _, ok = call(hosting, regression.name, "native", csv_rows(features(2, 9)), CSV, CSV)
+    assert len(ok.splitlines()) == 2

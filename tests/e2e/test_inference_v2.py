@@ -112,3 +112,18 @@ def test_handler_error_is_a_500_with_the_models_message(hosting, data, client):
         assert RAISING_MESSAGE in err.value.message() and "2 rows" in err.value.message()
     finally:
         hosting.delete_endpoint(ep.name)
+
+
+def test_odd_requested_outputs_and_deep_data_are_answered(hosting, endpoint, data):
+    url = f"{hosting.server.url}/v2/models/{endpoint}/infer"
+    rows = data.x_test[:2]
+    tensor = {"name": "x", "shape": [2, 4], "datatype": "FP64", "data": rows.ravel().tolist()}
+    r = requests.post(url, json={"inputs": [tensor], "outputs": [{"name": 7}]}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json()["outputs"][0]["name"] == "output-0"
+    deep = "[" * 5000 + "1" + "]" * 5000
+    r = requests.post(url, data=f'{{"inputs": [{{"name": "x", "shape": [1], "datatype": "FP64", "data": {deep}}}]}}',
+                      timeout=30)
+    assert r.status_code == 400 and r.json() == {"error": "input 'x': data is nested deeper than shape [1]"}, r.text
+    r = requests.post(url, json={"inputs": [dict(tensor, shape=[4294967296, 4294967296], data=[])]}, timeout=30)
+    assert r.status_code == 400 and "is too large" in r.json()["error"], r.text

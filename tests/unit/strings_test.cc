@@ -40,3 +40,21 @@ TEST(Strings, ParseQueryKeepsRepeatedKeysInOrder) {
 
 }  // namespace
 }  // namespace loam
+
+namespace loam {
+namespace {
+
+TEST(Strings, IsValidUtf8) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));  // é € 😀
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));            // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));        // overlong "/"
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));    // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("a\xe2\x82"));       // truncated at the end
+}
+
+}  // namespace
+}  // namespace loam

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <optional>
 #include <string_view>
 
 namespace loam::api::inference_v2 {
@@ -42,13 +43,23 @@ bool ElementFits(const json& v, ElementKind kind) {
   return false;
 }
 
-// Appends the leaves of `data` (flat or nested) to `flat`.
-void Flatten(const json& data, std::vector<const json*>& flat) {
+// Deeper nesting than any tensor has is refused before it is walked (the walk recurses).
+constexpr size_t kMaxRank = 32;
+// More elements than 6 MB of JSON can hold (a shape of zeros may claim anything).
+constexpr int64_t kMaxElements = 8 * 1024 * 1024;
+
+// Appends the leaves of `data` (flat or nested) to `flat`; false when nested deeper than
+// `max_depth`.
+bool Flatten(const json& data, std::vector<const json*>& flat, size_t max_depth) {
   if (!data.is_array()) {
     flat.push_back(&data);
-    return;
+    return true;
   }
-  for (const auto& item : data) Flatten(item, flat);
+  if (max_depth == 0) return false;
+  for (const auto& item : data) {
+    if (!Flatten(item, flat, max_depth - 1)) return false;
+  }
+  return true;
 }
 
 json Nest(const std::vector<const json*>& flat, const std::vector<int64_t>& shape, size_t dim, size_t& next) {
@@ -71,13 +82,18 @@ StatusOr<json> InputValue(const json& input) {
     return InvalidArgument(fmt::format("input '{}' has no \"shape\" array", name));
   }
   std::vector<int64_t> shape;
-  int64_t count = 1;
+  int64_t count = 1, nonzero = 1;
+  if (input["shape"].size() > kMaxRank) {
+    return InvalidArgument(fmt::format("input '{}': a shape has at most {} dimensions", name, kMaxRank));
+  }
   for (const auto& d : input["shape"]) {
     if (!d.is_number_integer() || d.get<int64_t>() < 0) {
       return InvalidArgument(fmt::format("input '{}': shape dimensions must be non-negative integers", name));
     }
     shape.push_back(d.get<int64_t>());
     count *= shape.back();
+    if (shape.back() > 0 && __builtin_mul_overflow(nonzero, shape.back(), &nonzero)) nonzero = kMaxElements + 1;
+    if (nonzero > kMaxElements) return InvalidArgument(fmt::format("input '{}': shape {} is too large", name, input["shape"].dump()));
   }
   const std::string datatype = input.value("datatype", "");
   const Datatype* type = nullptr;
@@ -89,14 +105,17 @@ StatusOr<json> InputValue(const json& input) {
     return InvalidArgument(fmt::format("input '{}' has no \"data\" (binary tensor data is not supported)", name));
   }
   std::vector<const json*> flat;
-  Flatten(input["data"], flat);
+  if (!Flatten(input["data"], flat, std::max<size_t>(shape.size(), 1))) {
+    return InvalidArgument(fmt::format("input '{}': data is nested deeper than shape {}", name, input["shape"].dump()));
+  }
   if (static_cast<int64_t>(flat.size()) != count) {
     return InvalidArgument(fmt::format("input '{}': shape {} holds {} elements but data has {}", name,
                                        input["shape"].dump(), count, flat.size()));
   }
   for (const json* v : flat) {
     if (!ElementFits(*v, type->kind)) {
-      return InvalidArgument(fmt::format("input '{}': element {} is not of datatype {}", name, v->dump(), datatype));
+      const std::string shown = v->is_primitive() ? v->dump(-1, ' ', false, json::error_handler_t::replace) : v->type_name();
+      return InvalidArgument(fmt::format("input '{}': element {} is not of datatype {}", name, shown, datatype));
     }
   }
   if (shape.empty()) return *flat.front();
@@ -104,14 +123,18 @@ StatusOr<json> InputValue(const json& input) {
   return Nest(flat, shape, 0, next);
 }
 
-// The shape of a (possibly nested) value, or an error when its lists are ragged.
-Status ShapeOf(const json& value, size_t dim, std::vector<int64_t>& shape) {
+// The shape of a (possibly nested) value, or an error when its lists are ragged: every leaf
+// at the depth of the first one, every list at a depth as long as its siblings.
+Status ShapeOf(const json& value, size_t dim, std::vector<int64_t>& shape, std::optional<size_t>& leaf_depth) {
   if (!value.is_array()) {
-    return dim == shape.size() ? Status::Ok() : InvalidArgument("the model's answer is a ragged list");
+    if (!leaf_depth) leaf_depth = dim;
+    return dim == *leaf_depth ? Status::Ok() : InvalidArgument("the model's answer is a ragged list");
   }
+  if (dim >= kMaxRank || (leaf_depth && dim >= *leaf_depth)) return InvalidArgument("the model's answer is a ragged list");
   if (dim == shape.size()) shape.push_back(static_cast<int64_t>(value.size()));
   if (shape[dim] != static_cast<int64_t>(value.size())) return InvalidArgument("the model's answer is a ragged list");
-  for (const auto& item : value) RETURN_IF_ERROR(ShapeOf(item, dim + 1, shape));
+  if (value.empty() && !leaf_depth) leaf_depth = dim + 1;
+  for (const auto& item : value) RETURN_IF_ERROR(ShapeOf(item, dim + 1, shape, leaf_depth));
   return Status::Ok();
 }
 
@@ -135,9 +158,10 @@ StatusOr<json> ToTensor(const std::string& name, const json& value) {
   if (value.is_array() && value.empty()) {
     return json{{"name", name}, {"shape", {0}}, {"datatype", "FP64"}, {"data", json::array()}};
   }
-  RETURN_IF_ERROR(ShapeOf(value, 0, shape));
+  std::optional<size_t> leaf_depth;
+  RETURN_IF_ERROR(ShapeOf(value, 0, shape, leaf_depth));
   std::vector<const json*> flat;
-  Flatten(value, flat);
+  Flatten(value, flat, kMaxRank);
   bool all_bool = true, all_int = true, all_number = true, all_string = true;
   for (const json* v : flat) {
     all_bool &= v->is_boolean();

@@ -17,7 +17,7 @@ constexpr size_t kMaxPayloadBytes = 6 * 1024 * 1024;  // as for InvokeEndpoint
 constexpr std::string_view kModelsPrefix = "/v2/models/";
 
 http::Response Error(unsigned status, const std::string& message) {
-  return http::Response::Json(status, json{{"error", message}}.dump());
+  return http::Response::Json(status, json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 http::Response StatusError(const Status& st) {
@@ -79,14 +79,15 @@ http::Response InferResponse(const std::string& model, const json& request, Invo
   }
   std::string output_name = "output-0";
   if (request.contains("outputs") && request["outputs"].is_array() && !request["outputs"].empty() &&
-      request["outputs"][0].is_object() && request["outputs"][0].value("name", "") != "") {
+      request["outputs"][0].is_object() && request["outputs"][0].contains("name") &&
+      request["outputs"][0]["name"].is_string() && !request["outputs"][0]["name"].get<std::string>().empty()) {
     output_name = request["outputs"][0]["name"].get<std::string>();
   }
   auto outputs = OutputTensors(answer, output_name);
   if (!outputs.ok()) return Error(500, outputs.status().message());
   json body = {{"model_name", model}, {"outputs", std::move(outputs).value()}};
   if (request.contains("id") && request["id"].is_string()) body["id"] = request["id"];
-  http::Response res = http::Response::Json(200, body.dump());
+  http::Response res = http::Response::Json(200, body.dump(-1, ' ', false, json::error_handler_t::replace));
   res.headers.emplace_back("x-Amzn-Invoked-Production-Variant", r.variant);
   return res;
 }
@@ -163,7 +164,11 @@ void AddRoutes(http::Router& router, std::shared_ptr<hosting::Invoker> invoker) 
                     inv.body = body->dump();
                     inv.loop = req.loop;
                     invoker->Invoke(std::move(inv), [model, request = std::move(request), done](InvocationResult r) {
-                      done(InferResponse(model, request, std::move(r)));
+                      try {
+                        done(InferResponse(model, request, std::move(r)));
+                      } catch (const std::exception& e) {  // answered, whatever the model sent back
+                        done(Error(500, std::string("internal error: ") + e.what()));
+                      }
                     });
                   },
               .errors = StatusError});

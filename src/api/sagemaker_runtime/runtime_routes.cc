@@ -18,7 +18,8 @@ constexpr size_t kMaxPayloadBytes = 6 * 1024 * 1024;  // SageMaker's real-time p
 constexpr const char* kInvocationsSuffix = "/invocations";
 
 http::Response RuntimeError(unsigned status, const std::string& type, json body) {
-  http::Response r = http::Response::Json(status, body.dump());
+  // Messages may quote what a client sent: never let bytes that are not UTF-8 break the answer.
+  http::Response r = http::Response::Json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
   r.headers.emplace_back("x-amzn-ErrorType", type);
   return r;
 }

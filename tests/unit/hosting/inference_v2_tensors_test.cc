@@ -52,6 +52,22 @@ TEST(InferenceV2Tensors, MalformedTensorsAreRefusedWithTheReason) {
             "input 'x' has no \"data\" (binary tensor data is not supported)");
 }
 
+TEST(InferenceV2Tensors, HostileShapesAndNestingAreRefusedBeforeAnyWork) {
+  // Far past any rank; parsed, since copying a json that deep would recurse as deep.
+  const std::string nested = std::string(100000, '[') + "1" + std::string(100000, ']');
+  json inputs = json::parse(R"([{"name": "x", "shape": [1], "datatype": "FP64", "data": )" + nested + "}]");
+  EXPECT_EQ(RequestBody(inputs).status().message(), "input 'x': data is nested deeper than shape [1]");
+  EXPECT_EQ(RequestBody(json::array({Input("x", {4294967296, 4294967296}, "FP64", json::array())})).status().message(),
+            "input 'x': shape [4294967296,4294967296] is too large");
+  EXPECT_EQ(RequestBody(json::array({Input("x", {3000000000, 0}, "FP64", json::array())})).status().message(),
+            "input 'x': shape [3000000000,0] is too large");
+  auto zero = RequestBody(json::array({Input("x", {2, 0}, "FP64", json::array())}));
+  ASSERT_TRUE(zero.ok()) << zero.status().ToString();
+  EXPECT_EQ(*zero, json::parse("[[], []]"));
+  EXPECT_EQ(RequestBody(json::array({Input("x", {1}, "INT32", json::array({json::object()}))})).status().message(),
+            "input 'x': element object is not of datatype INT32");
+}
+
 TEST(InferenceV2Tensors, AnswersBecomeTensorsWithTheirShapeAndType) {
   auto one = OutputTensors(json::parse(R"({"predictions":[[1.5,2],[3,4]]})"), "out");
   ASSERT_TRUE(one.ok());
@@ -68,6 +84,8 @@ TEST(InferenceV2Tensors, AnswersBecomeTensorsWithTheirShapeAndType) {
   ASSERT_TRUE(scalar.ok());
   EXPECT_EQ((*scalar)[0]["shape"], json::parse("[1]"));
   EXPECT_EQ(OutputTensors(json::parse("[[1,2],[3]]"), "y").status().message(), "the model's answer is a ragged list");
+  EXPECT_EQ(OutputTensors(json::parse("[1,[2]]"), "y").status().message(), "the model's answer is a ragged list");
+  EXPECT_EQ(OutputTensors(json::parse("[[2],1]"), "y").status().message(), "the model's answer is a ragged list");
   EXPECT_EQ(OutputTensors(json::parse("[1,\"a\"]"), "y").status().message(), "the model's output 'y' mixes element types");
 }
 

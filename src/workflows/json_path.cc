@@ -1,0 +1,176 @@
+#include "workflows/json_path.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace loam::workflows {
+
+using nlohmann::json;
+
+namespace {
+
+StatusOr<int64_t> ParseInt(std::string_view text, std::string_view path) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return InvalidArgument(fmt::format("The path '{}' has an invalid index '{}'", path, text));
+  }
+  return value;
+}
+
+// The index a (possibly negative) position names in a list of `size`, or -1.
+int64_t Resolve(int64_t index, size_t size) {
+  const auto n = static_cast<int64_t>(size);
+  if (index < 0) index += n;
+  return index >= 0 && index < n ? index : -1;
+}
+
+}  // namespace
+
+bool JsonPath::IsReference() const {
+  for (const auto& s : steps) {
+    if (s.kind == PathStep::Kind::kWildcard || s.kind == PathStep::Kind::kSlice) return false;
+  }
+  return true;
+}
+
+StatusOr<JsonPath> ParsePath(std::string_view text) {
+  JsonPath path;
+  path.text = std::string(text);
+  size_t i = 0;
+  if (text.substr(0, 2) == "$$") {
+    path.context = true;
+    i = 2;
+  } else if (text.substr(0, 1) == "$") {
+    i = 1;
+  } else {
+    return InvalidArgument(fmt::format("The path '{}' must begin with '$'", text));
+  }
+  while (i < text.size()) {
+    PathStep step;
+    if (text[i] == '.') {
+      ++i;
+      if (i < text.size() && text[i] == '*') {
+        step.kind = PathStep::Kind::kWildcard;
+        ++i;
+      } else {
+        size_t end = i;
+        while (end < text.size() && text[end] != '.' && text[end] != '[') ++end;
+        if (end == i) return InvalidArgument(fmt::format("The path '{}' has an empty field name at position {}", text, i));
+        step.field = std::string(text.substr(i, end - i));
+        i = end;
+      }
+    } else if (text[i] == '[') {
+      ++i;
+      if (i < text.size() && (text[i] == '\'' || text[i] == '"')) {
+        const char quote = text[i++];
+        std::string name;
+        while (i < text.size() && text[i] != quote) {
+          if (text[i] == '\\' && i + 1 < text.size()) ++i;
+          name += text[i++];
+        }
+        if (i + 1 >= text.size() || text[i + 1] != ']') {
+          return InvalidArgument(fmt::format("The path '{}' has an unterminated bracket", text));
+        }
+        i += 2;
+        step.field = std::move(name);
+      } else {
+        const size_t close = text.find(']', i);
+        if (close == std::string_view::npos) return InvalidArgument(fmt::format("The path '{}' has an unterminated bracket", text));
+        const std::string_view inside = text.substr(i, close - i);
+        i = close + 1;
+        if (inside == "*") {
+          step.kind = PathStep::Kind::kWildcard;
+        } else if (const size_t colon = inside.find(':'); colon != std::string_view::npos) {
+          step.kind = PathStep::Kind::kSlice;
+          if (colon > 0) {
+            ASSIGN_OR_RETURN(step.from, ParseInt(inside.substr(0, colon), text));
+          }
+          if (colon + 1 < inside.size()) {
+            ASSIGN_OR_RETURN(step.to, ParseInt(inside.substr(colon + 1), text));
+          }
+        } else {
+          step.kind = PathStep::Kind::kIndex;
+          ASSIGN_OR_RETURN(step.index, ParseInt(inside, text));
+        }
+      }
+    } else {
+      return InvalidArgument(fmt::format("The path '{}' has an unexpected '{}' at position {}", text, text[i], i));
+    }
+    path.steps.push_back(std::move(step));
+  }
+  return path;
+}
+
+StatusOr<json> Select(const json& root, const JsonPath& path) {
+  std::vector<const json*> current = {&root};
+  bool multi = false;
+  for (const PathStep& step : path.steps) {
+    std::vector<const json*> next;
+    for (const json* node : current) {
+      switch (step.kind) {
+        case PathStep::Kind::kField:
+          if (node->is_object() && node->contains(step.field)) {
+            next.push_back(&(*node)[step.field]);
+          } else if (!multi) {
+            return NotFound(fmt::format("The JSONPath '{}' could not be found in the input", path.text));
+          }
+          break;
+        case PathStep::Kind::kIndex: {
+          const int64_t at = node->is_array() ? Resolve(step.index, node->size()) : -1;
+          if (at >= 0) {
+            next.push_back(&(*node)[static_cast<size_t>(at)]);
+          } else if (!multi) {
+            return NotFound(fmt::format("The JSONPath '{}' could not be found in the input", path.text));
+          }
+          break;
+        }
+        case PathStep::Kind::kWildcard:
+          if (node->is_array() || node->is_object()) {
+            for (const auto& item : *node) next.push_back(&item);
+          }
+          break;
+        case PathStep::Kind::kSlice:
+          if (node->is_array()) {
+            const auto n = static_cast<int64_t>(node->size());
+            int64_t from = step.from.value_or(0), to = step.to.value_or(n);
+            if (from < 0) from = std::max<int64_t>(0, from + n);
+            if (to < 0) to = std::max<int64_t>(0, to + n);
+            for (int64_t k = from; k < std::min(to, n); ++k) next.push_back(&(*node)[static_cast<size_t>(k)]);
+          }
+          break;
+      }
+    }
+    if (step.kind == PathStep::Kind::kWildcard || step.kind == PathStep::Kind::kSlice) multi = true;
+    current = std::move(next);
+  }
+  if (!multi) return *current.front();
+  json out = json::array();
+  for (const json* node : current) out.push_back(*node);
+  return out;
+}
+
+Status Assign(json& root, const JsonPath& path, json value) {
+  if (!path.IsReference() || path.context) {
+    return InvalidArgument(fmt::format("'{}' is not a Reference Path into the state's input", path.text));
+  }
+  json* node = &root;
+  for (const PathStep& step : path.steps) {
+    if (step.kind == PathStep::Kind::kField) {
+      if (node->is_null()) *node = json::object();
+      if (!node->is_object()) {
+        return InvalidArgument(fmt::format("Unable to apply step \"{}\" to input {}", step.field, node->dump()));
+      }
+      node = &(*node)[step.field];
+    } else {
+      const int64_t at = node->is_array() ? Resolve(step.index, node->size()) : -1;
+      if (at < 0) return InvalidArgument(fmt::format("Unable to apply index {} to input {}", step.index, node->dump()));
+      node = &(*node)[static_cast<size_t>(at)];
+    }
+  }
+  *node = std::move(value);
+  return Status::Ok();
+}
+
+}  // namespace loam::workflows

@@ -23,6 +23,11 @@ std::string NewUuidHex() {
   return out;
 }
 
+std::string NewUuid() {
+  const std::string h = NewUuidHex();
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
 int64_t SystemNowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -9,6 +9,8 @@ namespace loam {
 
 // 32 lowercase hex characters from a per-thread CSPRNG-seeded generator (uuid4 layout).
 std::string NewUuidHex();
+// The same as a UUID's 8-4-4-4-12 text ("1b4e28ba-2fa1-41d2-883f-0016d3cca427").
+std::string NewUuid();
 
 // Milliseconds since the Unix epoch. Services take a Clock so tests can fix time.
 using Clock = std::function<int64_t()>;

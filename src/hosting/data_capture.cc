@@ -62,12 +62,6 @@ json Side(const std::string& content_type, const std::string& data, const char* 
 // The UTC calendar time of a time point (fmt formats a time_point in local time).
 std::tm Utc(std::chrono::system_clock::time_point t) { return fmt::gmtime(std::chrono::system_clock::to_time_t(t)); }
 
-// An event id as SageMaker writes them: a UUID in its 8-4-4-4-12 form.
-std::string Uuid() {
-  std::string hex = NewUuidHex();
-  for (size_t at : {8, 13, 18, 23}) hex.insert(at, "-");
-  return hex;
-}
 
 }  // namespace
 
@@ -187,7 +181,7 @@ void CaptureWriter::Write(std::vector<CapturedEvent> events) {
   for (const CapturedEvent& e : events) {
     Key key{e.settings->destination, e.endpoint, e.variant, fmt::format("{:%Y/%m/%d/%H}", Utc(e.time))};
     auto [it, fresh] = objects.try_emplace(key, std::string(), e.time);
-    it->second.first += CaptureLine(e, Uuid());
+    it->second.first += CaptureLine(e, NewUuid());
     it->second.first += '\n';
   }
   for (auto& [key, object] : objects) {

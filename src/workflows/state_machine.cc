@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "workflows/choice_rules.h"
+#include "workflows/intrinsics.h"
 #include "workflows/json_path.h"
 #include "workflows/timestamps.h"
 
@@ -28,8 +29,8 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// A payload template's "key.$" values: paths into the input or the context. Intrinsic
-// functions (States.*) are refused until built.
+// A payload template's "key.$" values: paths into the input or the context, or intrinsic
+// function calls.
 Status ValidateTemplate(const json& node, const std::string& where) {
   if (node.is_array()) {
     for (size_t i = 0; i < node.size(); ++i) RETURN_IF_ERROR(ValidateTemplate(node[i], fmt::format("{}[{}]", where, i)));
@@ -41,10 +42,7 @@ Status ValidateTemplate(const json& node, const std::string& where) {
     if (EndsWith(key, ".$")) {
       if (!value.is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", "The value of a field ending in '.$' must be a string", at);
       const std::string text = value.get<std::string>();
-      if (text.rfind("States.", 0) == 0) {
-        return Invalid("SCHEMA_VALIDATION_FAILED", "Intrinsic functions are not supported by Loam yet", at);
-      }
-      if (!ParsePath(text).ok()) {
+      if (IsIntrinsic(text) ? !ParseIntrinsic(text).ok() : !ParsePath(text).ok()) {
         return Invalid("SCHEMA_VALIDATION_FAILED",
                        fmt::format("The value for the field '{}' must be a valid JSONPath or a valid intrinsic function call", key),
                        where);
@@ -245,11 +243,11 @@ class Run {
     return Path(data, state[field].get<std::string>());
   }
 
-  StatusOr<json> Expand(const json& node, const json& data) {
+  StatusOr<json> Expand(const json& node, const json& data, std::optional<Failure>& failure) {
     if (node.is_array()) {
       json out = json::array();
       for (const auto& item : node) {
-        ASSIGN_OR_RETURN(json v, Expand(item, data));
+        ASSIGN_OR_RETURN(json v, Expand(item, data, failure));
         out.push_back(std::move(v));
       }
       return out;
@@ -257,7 +255,15 @@ class Run {
     if (!node.is_object()) return node;
     json out = json::object();
     for (const auto& [key, value] : node.items()) {
-      if (EndsWith(key, ".$")) {
+      if (EndsWith(key, ".$") && IsIntrinsic(value.get<std::string>())) {
+        ASSIGN_OR_RETURN(IntrinsicCall call, ParseIntrinsic(value.get<std::string>()));
+        auto v = EvaluateIntrinsic(call, data, context_);
+        if (!v.ok()) {
+          failure = Failure{"States.IntrinsicFailure", std::string(v.status().message())};
+          return json();
+        }
+        out[key.substr(0, key.size() - 2)] = std::move(v).value();
+      } else if (EndsWith(key, ".$")) {
         auto v = Path(data, value.get<std::string>());
         if (!v.ok()) {
           return InvalidArgument(fmt::format("The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
@@ -265,7 +271,7 @@ class Run {
         }
         out[key.substr(0, key.size() - 2)] = std::move(v).value();
       } else {
-        ASSIGN_OR_RETURN(out[key], Expand(value, data));
+        ASSIGN_OR_RETURN(out[key], Expand(value, data, failure));
       }
     }
     return out;
@@ -309,7 +315,8 @@ class Run {
       if (state.contains("Result")) {
         result = state["Result"];
       } else if (state.contains("Parameters")) {
-        ASSIGN_OR_RETURN(result, Expand(state["Parameters"], input));
+        ASSIGN_OR_RETURN(result, Expand(state["Parameters"], input, failure));
+        if (failure) return json();
       } else {
         result = input;
       }

@@ -3,8 +3,9 @@
 // states, processing each state's input and output (InputPath, Parameters, ResultSelector,
 // ResultPath, OutputPath) and recording the history events Step Functions records.
 //
-// Built so far: Pass, Choice, Wait, Succeed and Fail. A definition with another state type is
-// refused by name at validation (it never starts).
+// Built so far: Pass, Choice, Wait, Succeed and Fail, and the intrinsic functions in payload
+// templates. A definition with another state type is refused by name at validation (it never
+// starts).
 #pragma once
 
 #include <nlohmann/json.hpp>

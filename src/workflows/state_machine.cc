@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <ctime>
-#include <map>
 #include <optional>
-#include <set>
+#include <string_view>
 #include <thread>
 
 #include "workflows/choice_rules.h"
@@ -18,147 +18,6 @@ namespace loam::workflows {
 using nlohmann::json;
 
 namespace {
-
-constexpr size_t kMaxStateNameLength = 80;
-
-Status Invalid(const std::string& code, const std::string& message, const std::string& where) {
-  return InvalidArgument(fmt::format("Invalid State Machine Definition: '{}: {} at {}'", code, message, where));
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// A payload template's "key.$" values: paths into the input or the context, or intrinsic
-// function calls.
-Status ValidateTemplate(const json& node, const std::string& where) {
-  if (node.is_array()) {
-    for (size_t i = 0; i < node.size(); ++i) RETURN_IF_ERROR(ValidateTemplate(node[i], fmt::format("{}[{}]", where, i)));
-    return Status::Ok();
-  }
-  if (!node.is_object()) return Status::Ok();
-  for (const auto& [key, value] : node.items()) {
-    const std::string at = where + "/" + key;
-    if (EndsWith(key, ".$")) {
-      if (!value.is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", "The value of a field ending in '.$' must be a string", at);
-      const std::string text = value.get<std::string>();
-      if (IsIntrinsic(text) ? !ParseIntrinsic(text).ok() : !ParsePath(text).ok()) {
-        return Invalid("SCHEMA_VALIDATION_FAILED",
-                       fmt::format("The value for the field '{}' must be a valid JSONPath or a valid intrinsic function call", key),
-                       where);
-      }
-    } else {
-      RETURN_IF_ERROR(ValidateTemplate(value, at));
-    }
-  }
-  return Status::Ok();
-}
-
-Status ValidatePathField(const json& state, const char* field, bool reference, const std::string& where) {
-  if (!state.contains(field) || state[field].is_null()) return Status::Ok();
-  const std::string at = where + "/" + field;
-  if (!state[field].is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a string or null", field), at);
-  auto path = ParsePath(state[field].get<std::string>());
-  if (!path.ok()) return Invalid("INVALID_JSON_PATH", std::string(path.status().message()), at);
-  if (reference && (!path->IsReference() || path->context)) {
-    return Invalid("INVALID_JSON_PATH", fmt::format("'{}' must be a Reference Path into the state's input", field), at);
-  }
-  return Status::Ok();
-}
-
-// A transition and where the definition names it ("/States/A/Next").
-struct Target {
-  std::string state, at;
-};
-
-// Next or End, exactly one; the targets are collected for the reachability check.
-Status ValidateTransition(const json& state, const std::string& where, std::vector<Target>& targets) {
-  const bool has_next = state.contains("Next");
-  const bool end = state.value("End", false);
-  if (has_next == end) return Invalid("SCHEMA_VALIDATION_FAILED", "A state must have exactly one of 'Next' or 'End': true", where);
-  if (has_next) {
-    if (!state["Next"].is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", "'Next' must be a state name", where + "/Next");
-    targets.push_back({state["Next"].get<std::string>(), where + "/Next"});
-  }
-  return Status::Ok();
-}
-
-Status ValidateState(const std::string& name, const json& state, std::vector<Target>& targets) {
-  const std::string where = "/States/" + name;
-  if (name.empty() || name.size() > kMaxStateNameLength) {
-    return Invalid("SCHEMA_VALIDATION_FAILED", "State names must be 1 to 80 characters long", where);
-  }
-  if (!state.is_object() || !state.contains("Type") || !state["Type"].is_string()) {
-    return Invalid("SCHEMA_VALIDATION_FAILED", "A state must be an object with a 'Type'", where);
-  }
-  const std::string type = state["Type"].get<std::string>();
-  if (type == "Task" || type == "Parallel" || type == "Map") {
-    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("The state type '{}' is not supported by Loam yet", type),
-                   where + "/Type");
-  }
-  if (type != "Pass" && type != "Choice" && type != "Wait" && type != "Succeed" && type != "Fail") {
-    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' is not a valid state type", type), where + "/Type");
-  }
-  if (type != "Fail") {
-    RETURN_IF_ERROR(ValidatePathField(state, "InputPath", false, where));
-    RETURN_IF_ERROR(ValidatePathField(state, "OutputPath", false, where));
-  }
-  if (type == "Pass") {
-    RETURN_IF_ERROR(ValidatePathField(state, "ResultPath", true, where));
-    if (state.contains("Parameters")) RETURN_IF_ERROR(ValidateTemplate(state["Parameters"], where + "/Parameters"));
-    return ValidateTransition(state, where, targets);
-  }
-  if (type == "Wait") {
-    int given = 0;
-    for (const char* f : {"Seconds", "Timestamp", "SecondsPath", "TimestampPath"}) given += state.contains(f) ? 1 : 0;
-    if (given != 1) {
-      return Invalid("SCHEMA_VALIDATION_FAILED",
-                     "A Wait state must have exactly one of 'Seconds', 'Timestamp', 'SecondsPath' or 'TimestampPath'", where);
-    }
-    if (state.contains("Seconds") && (!state["Seconds"].is_number_integer() || state["Seconds"].get<int64_t>() < 0)) {
-      return Invalid("SCHEMA_VALIDATION_FAILED", "'Seconds' must be a non-negative integer", where + "/Seconds");
-    }
-    if (state.contains("Timestamp") &&
-        (!state["Timestamp"].is_string() || !ParseTimestamp(state["Timestamp"].get<std::string>()))) {
-      return Invalid("SCHEMA_VALIDATION_FAILED", "'Timestamp' must be an RFC 3339 timestamp", where + "/Timestamp");
-    }
-    RETURN_IF_ERROR(ValidatePathField(state, "SecondsPath", true, where));
-    RETURN_IF_ERROR(ValidatePathField(state, "TimestampPath", true, where));
-    return ValidateTransition(state, where, targets);
-  }
-  if (type == "Choice") {
-    if (state.contains("Next") || state.contains("End")) {
-      return Invalid("SCHEMA_VALIDATION_FAILED", "A Choice state has neither 'Next' nor 'End'", where);
-    }
-    if (!state.contains("Choices") || !state["Choices"].is_array() || state["Choices"].empty()) {
-      return Invalid("SCHEMA_VALIDATION_FAILED", "A Choice state must have a non-empty 'Choices' array", where + "/Choices");
-    }
-    for (size_t i = 0; i < state["Choices"].size(); ++i) {
-      const json& rule = state["Choices"][i];
-      Status st = ValidateChoiceRule(rule, fmt::format("{}/Choices[{}]", where, i), true);
-      if (!st.ok()) return InvalidArgument(fmt::format("Invalid State Machine Definition: '{}'", st.message()));
-      if (rule["Next"].is_string()) targets.push_back({rule["Next"].get<std::string>(), fmt::format("{}/Choices[{}]/Next", where, i)});
-    }
-    if (state.contains("Default")) {
-      if (!state["Default"].is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", "'Default' must be a state name", where + "/Default");
-      targets.push_back({state["Default"].get<std::string>(), where + "/Default"});
-    }
-    return Status::Ok();
-  }
-  if (state.contains("Next") || state.contains("End")) {
-    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A {} state has neither 'Next' nor 'End'", type), where);
-  }
-  if (type == "Fail") {
-    for (const char* pair : {"Error", "Cause"}) {
-      const std::string path_field = std::string(pair) + "Path";
-      if (state.contains(pair) && state.contains(path_field)) {
-        return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A Fail state has at most one of '{}' and '{}'", pair, path_field), where);
-      }
-      RETURN_IF_ERROR(ValidatePathField(state, path_field.c_str(), false, where));
-    }
-  }
-  return Status::Ok();
-}
 
 // -- execution --------------------------------------------------------------------------------
 
@@ -175,40 +34,114 @@ std::string Iso8601(int64_t ms) {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
 }
 
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Whether a retrier's or catcher's ErrorEquals names the error. States.ALL matches any error but
+// the terminal ones (States.Runtime, States.DataLimitExceeded); States.TaskFailed any but those
+// and States.Timeout.
+bool ErrorMatches(const json& names, const std::string& error) {
+  const bool terminal = error == "States.Runtime" || error == "States.DataLimitExceeded";
+  for (const auto& n : names) {
+    if (n == error) return true;
+    if (n == "States.ALL" && !terminal) return true;
+    if (n == "States.TaskFailed" && !terminal && error != "States.Timeout") return true;
+  }
+  return false;
+}
+
 class Run {
  public:
   Run(const json& definition, const ExecutionEnvironment& env) : def_(definition), env_(env), context_(env.context) {}
 
   ExecutionResult Go(const json& input) {
     Add("ExecutionStarted", {{"input", input.dump()}, {"inputDetails", {{"truncated", false}}}});
-    json data = input;
-    std::string current = def_["StartAt"].get<std::string>();
+    json output;
+    if (std::optional<Failure> failure = RunMachine(def_, input, output)) return Fail(*failure);
+    result_.status = ExecutionResult::Status::kSucceeded;
+    result_.output = output;
+    Add("ExecutionSucceeded", {{"output", output.dump()}, {"outputDetails", {{"truncated", false}}}});
+    return std::move(result_);
+  }
+
+ private:
+  // Runs one machine (the definition, a Parallel branch, a Map iteration) from StartAt to an
+  // end: the failure that ended it, or nothing with `output` set.
+  std::optional<Failure> RunMachine(const json& machine, json data, json& output) {
+    std::string current = machine["StartAt"].get<std::string>();
     while (true) {
       if (result_.events.size() >= env_.max_events) {
-        return Fail({"States.Runtime", fmt::format("The execution reached the limit of {} history events.", env_.max_events)});
+        return Failure{"States.Runtime", fmt::format("The execution reached the limit of {} history events.", env_.max_events)};
       }
-      const json& state = def_["States"][current];
+      const json& state = machine["States"][current];
       const std::string type = state["Type"].get<std::string>();
       context_["State"] = {{"Name", current}, {"EnteredTime", Iso8601(env_.now_ms ? env_.now_ms() : 0)}};
       Add(type + "StateEntered", {{"name", current}, {"input", data.dump()}, {"inputDetails", {{"truncated", false}}}});
       std::string next;
       std::optional<Failure> failure;
-      auto out = Step(current, state, type, data, next, failure);
-      if (failure) return Fail(*failure);
-      if (!out.ok()) return Fail({"States.Runtime", std::string(out.status().message())});
+      auto out = StepWithErrorHandling(current, state, type, data, next, failure);
+      if (failure) return failure;
+      if (!out.ok()) return Failure{"States.Runtime", std::string(out.status().message())};
       data = std::move(out).value();
       Add(type + "StateExited", {{"name", current}, {"output", data.dump()}, {"outputDetails", {{"truncated", false}}}});
       if (next.empty()) {
-        result_.status = ExecutionResult::Status::kSucceeded;
-        result_.output = data;
-        Add("ExecutionSucceeded", {{"output", data.dump()}, {"outputDetails", {{"truncated", false}}}});
-        return std::move(result_);
+        output = std::move(data);
+        return std::nullopt;
       }
       current = next;
     }
   }
 
- private:
+  // Retry, then Catch, for the states that have them; a runtime error is neither retried nor caught.
+  StatusOr<json> StepWithErrorHandling(const std::string& name, const json& state, const std::string& type, const json& raw,
+                                       std::string& next, std::optional<Failure>& failure) {
+    std::vector<int64_t> attempts(state.value("Retry", json::array()).size(), 0);
+    while (true) {
+      std::optional<Failure> f;
+      auto out = Step(name, state, type, raw, next, f);
+      if (!out.ok() || !f) return out;
+      if (!state.contains("Retry") && !state.contains("Catch")) {
+        failure = f;
+        return json();
+      }
+      bool retry = false;
+      const json retriers = state.value("Retry", json::array());
+      for (size_t i = 0; i < retriers.size(); ++i) {
+        const json& r = retriers[i];
+        if (!ErrorMatches(r["ErrorEquals"], f->error)) continue;
+        if (attempts[i] < r.value("MaxAttempts", 3)) {
+          double delay = static_cast<double>(r.value("IntervalSeconds", 1)) * std::pow(r.value("BackoffRate", 2.0), attempts[i]);
+          if (r.contains("MaxDelaySeconds")) delay = std::min(delay, r["MaxDelaySeconds"].get<double>());
+          ++attempts[i];
+          Sleep(std::chrono::milliseconds(static_cast<int64_t>(delay * 1000)));
+          retry = true;
+        }
+        break;  // the first retrier that names the error decides
+      }
+      if (retry) {
+        next.clear();
+        continue;
+      }
+      for (const json& c : state.value("Catch", json::array())) {
+        if (!ErrorMatches(c["ErrorEquals"], f->error)) continue;
+        json error = {{"Error", f->error}, {"Cause", f->cause}};
+        std::optional<Failure> conflict;
+        json catcher = c;
+        if (!catcher.contains("ResultPath")) catcher["ResultPath"] = "$";
+        ASSIGN_OR_RETURN(json output, PlaceResult(catcher, raw, std::move(error), conflict));
+        if (conflict) {
+          failure = conflict;
+          return json();
+        }
+        next = c["Next"].get<std::string>();
+        return output;
+      }
+      failure = f;
+      return json();
+    }
+  }
+
   void Add(const std::string& type, json details) {
     HistoryEvent e;
     e.id = static_cast<int64_t>(result_.events.size()) + 1;
@@ -289,6 +222,98 @@ class Run {
     return out;
   }
 
+  // ResultSelector (over the state's result), ResultPath, OutputPath: a Parallel or Map state's
+  // output, or the failure that stops it.
+  StatusOr<json> Finish(const json& state, const json& raw, json result, std::optional<Failure>& failure) {
+    if (state.contains("ResultSelector")) {
+      ASSIGN_OR_RETURN(result, Expand(state["ResultSelector"], result, failure));
+      if (failure) return json();
+    }
+    ASSIGN_OR_RETURN(json output, PlaceResult(state, raw, std::move(result), failure));
+    if (failure) return json();
+    return Filter(state, "OutputPath", output);
+  }
+
+  StatusOr<json> RunParallel(const json& state, const json& raw, std::optional<Failure>& failure) {
+    ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
+    if (state.contains("Parameters")) {
+      ASSIGN_OR_RETURN(input, Expand(state["Parameters"], input, failure));
+      if (failure) return json();
+    }
+    Add("ParallelStateStarted", json::object());
+    const json saved_state = context_["State"];
+    json results = json::array();
+    for (const json& branch : state["Branches"]) {
+      json out;
+      if (auto f = RunMachine(branch, input, out)) {
+        context_["State"] = saved_state;
+        Add("ParallelStateFailed", {{"error", f->error}, {"cause", f->cause}});
+        failure = f;
+        return json();
+      }
+      results.push_back(std::move(out));
+    }
+    context_["State"] = saved_state;
+    Add("ParallelStateSucceeded", json::object());
+    return Finish(state, raw, std::move(results), failure);
+  }
+
+  StatusOr<json> RunMap(const std::string& name, const json& state, const json& raw, std::optional<Failure>& failure) {
+    ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
+    json items = input;
+    if (state.contains("ItemsPath")) {
+      ASSIGN_OR_RETURN(items, Path(input, state["ItemsPath"].get<std::string>()));
+    }
+    if (!items.is_array()) {
+      return InvalidArgument(fmt::format("Map state '{}': the items must be a JSON array, not {}", name, items.type_name()));
+    }
+    const json& processor = state.contains("ItemProcessor") ? state["ItemProcessor"] : state["Iterator"];
+    const char* selector = state.contains("ItemSelector") ? "ItemSelector" : "Parameters";
+    const bool count_limit = state.contains("ToleratedFailureCount");
+    const bool percent_limit = state.contains("ToleratedFailurePercentage");
+    Add("MapStateStarted", {{"length", items.size()}});
+    const json saved_state = context_["State"];
+    json results = json::array();
+    size_t failed = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      context_["Map"] = {{"Item", {{"Index", i}, {"Value", items[i]}}}};
+      context_["State"] = saved_state;
+      json item = items[i];
+      if (state.contains(selector)) {
+        ASSIGN_OR_RETURN(item, Expand(state[selector], input, failure));
+        if (failure) return json();
+      }
+      Add("MapIterationStarted", {{"index", i}, {"name", name}});
+      json out;
+      std::optional<Failure> f = RunMachine(processor, std::move(item), out);
+      if (!f) {
+        Add("MapIterationSucceeded", {{"index", i}, {"name", name}});
+        results.push_back(std::move(out));
+        continue;
+      }
+      Add("MapIterationFailed", {{"index", i}, {"name", name}});
+      ++failed;
+      if (!count_limit && !percent_limit) {
+        failure = f;
+      } else if ((count_limit && failed > state["ToleratedFailureCount"].get<size_t>()) ||
+                 (percent_limit && static_cast<double>(failed) * 100.0 / static_cast<double>(items.size()) >
+                                       state["ToleratedFailurePercentage"].get<double>())) {
+        failure = Failure{"States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"};
+      }
+      if (failure) {
+        context_.erase("Map");
+        context_["State"] = saved_state;
+        Add("MapStateFailed", json::object());
+        return json();
+      }
+      results.push_back({{"Error", f->error}, {"Cause", f->cause}});
+    }
+    context_.erase("Map");
+    context_["State"] = saved_state;
+    Add("MapStateSucceeded", json::object());
+    return Finish(state, raw, std::move(results), failure);
+  }
+
   StatusOr<json> Step(const std::string& name, const json& state, const std::string& type, const json& raw,
                       std::string& next, std::optional<Failure>& failure) {
     if (type == "Fail") {
@@ -307,6 +332,11 @@ class Run {
       }
       failure = f;
       return json();
+    }
+    if (type == "Parallel" || type == "Map") {
+      auto out = type == "Parallel" ? RunParallel(state, raw, failure) : RunMap(name, state, raw, failure);
+      if (out.ok() && !failure) next = state.value("Next", "");
+      return out;
     }
     ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
     json output;
@@ -377,71 +407,26 @@ class Run {
       const int64_t now = env_.now_ms ? env_.now_ms() : 0;
       delay = std::chrono::milliseconds(std::max<int64_t>(0, *until / 1000 - now));
     }
-    if (delay.count() > 0) {
-      if (env_.sleep) {
-        env_.sleep(delay);
-      } else {
-        std::this_thread::sleep_for(delay);
-      }
-    }
+    Sleep(delay);
     return Status::Ok();
+  }
+
+  void Sleep(std::chrono::milliseconds delay) {
+    if (delay.count() <= 0) return;
+    if (env_.sleep) {
+      env_.sleep(delay);
+    } else {
+      std::this_thread::sleep_for(delay);
+    }
   }
 
   const json& def_;
   const ExecutionEnvironment& env_;
-  json context_;  // the environment's, with $$.State set as each state is entered
+  json context_;  // the environment's, with $$.State (and $$.Map in an iteration) set as the run goes
   ExecutionResult result_;
 };
 
 }  // namespace
-
-Status ValidateDefinition(const json& def) {
-  if (!def.is_object()) return Invalid("SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object", "/");
-  if (!def.contains("StartAt") || !def["StartAt"].is_string()) {
-    return Invalid("SCHEMA_VALIDATION_FAILED", "The field 'StartAt' is required", "/StartAt");
-  }
-  if (!def.contains("States") || !def["States"].is_object() || def["States"].empty()) {
-    return Invalid("SCHEMA_VALIDATION_FAILED", "The field 'States' must be a non-empty object", "/States");
-  }
-  if (def.contains("QueryLanguage") && def["QueryLanguage"] != "JSONPath") {
-    return Invalid("SCHEMA_VALIDATION_FAILED", "QueryLanguage JSONata is not supported by Loam yet", "/QueryLanguage");
-  }
-  const json& states = def["States"];
-  const std::string start = def["StartAt"].get<std::string>();
-  if (!states.contains(start)) {
-    return Invalid("MISSING_TRANSITION_TARGET", fmt::format("Missing 'Next' target: {}", start), "/StartAt");
-  }
-  std::map<std::string, std::vector<std::string>> edges;
-  bool terminal = false;
-  for (const auto& [name, state] : states.items()) {
-    std::vector<Target> targets;
-    RETURN_IF_ERROR(ValidateState(name, state, targets));
-    for (const auto& t : targets) {
-      if (!states.contains(t.state)) {
-        return Invalid("MISSING_TRANSITION_TARGET", fmt::format("Missing 'Next' target: {}", t.state), t.at);
-      }
-      edges[name].push_back(t.state);
-    }
-    const std::string type = state["Type"].get<std::string>();
-    terminal = terminal || state.value("End", false) || type == "Succeed" || type == "Fail";
-  }
-  if (!terminal) return Invalid("MISSING_END_STATE", "Workflow has no terminal state", "/States");
-  std::set<std::string> reached = {start};
-  std::vector<std::string> todo = {start};
-  while (!todo.empty()) {
-    const std::string at = todo.back();
-    todo.pop_back();
-    for (const auto& t : edges[at]) {
-      if (reached.insert(t).second) todo.push_back(t);
-    }
-  }
-  for (const auto& [name, state] : states.items()) {
-    if (!reached.count(name)) {
-      return Invalid("MISSING_TRANSITION_TARGET", fmt::format("State \"{}\" is not reachable.", name), "/States/" + name);
-    }
-  }
-  return Status::Ok();
-}
 
 ExecutionResult Execute(const json& definition, const json& input, const ExecutionEnvironment& env) {
   return Run(definition, env).Go(input);

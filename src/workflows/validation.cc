@@ -1,0 +1,300 @@
+#include "workflows/state_machine.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "workflows/choice_rules.h"
+#include "workflows/intrinsics.h"
+#include "workflows/json_path.h"
+#include "workflows/timestamps.h"
+
+namespace loam::workflows {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxStateNameLength = 80;
+
+Status Invalid(const std::string& code, const std::string& message, const std::string& where) {
+  return InvalidArgument(fmt::format("Invalid State Machine Definition: '{}: {} at {}'", code, message, where));
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// A payload template's "key.$" values: paths into the input or the context, or intrinsic
+// function calls.
+Status ValidateTemplate(const json& node, const std::string& where) {
+  if (node.is_array()) {
+    for (size_t i = 0; i < node.size(); ++i) RETURN_IF_ERROR(ValidateTemplate(node[i], fmt::format("{}[{}]", where, i)));
+    return Status::Ok();
+  }
+  if (!node.is_object()) return Status::Ok();
+  for (const auto& [key, value] : node.items()) {
+    const std::string at = where + "/" + key;
+    if (EndsWith(key, ".$")) {
+      if (!value.is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", "The value of a field ending in '.$' must be a string", at);
+      const std::string text = value.get<std::string>();
+      if (IsIntrinsic(text) ? !ParseIntrinsic(text).ok() : !ParsePath(text).ok()) {
+        return Invalid("SCHEMA_VALIDATION_FAILED",
+                       fmt::format("The value for the field '{}' must be a valid JSONPath or a valid intrinsic function call", key),
+                       where);
+      }
+    } else {
+      RETURN_IF_ERROR(ValidateTemplate(value, at));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidatePathField(const json& state, const char* field, bool reference, const std::string& where) {
+  if (!state.contains(field) || state[field].is_null()) return Status::Ok();
+  const std::string at = where + "/" + field;
+  if (!state[field].is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a string or null", field), at);
+  auto path = ParsePath(state[field].get<std::string>());
+  if (!path.ok()) return Invalid("INVALID_JSON_PATH", std::string(path.status().message()), at);
+  if (reference && (!path->IsReference() || path->context)) {
+    return Invalid("INVALID_JSON_PATH", fmt::format("'{}' must be a Reference Path into the state's input", field), at);
+  }
+  return Status::Ok();
+}
+
+// A transition and where the definition names it ("/States/A/Next").
+struct Target {
+  std::string state, at;
+};
+
+// Next or End, exactly one; the targets are collected for the reachability check.
+Status ValidateTransition(const json& state, const std::string& where, std::vector<Target>& targets) {
+  const bool has_next = state.contains("Next");
+  const bool end = state.value("End", false);
+  if (has_next == end) return Invalid("SCHEMA_VALIDATION_FAILED", "A state must have exactly one of 'Next' or 'End': true", where);
+  if (has_next) {
+    if (!state["Next"].is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", "'Next' must be a state name", where + "/Next");
+    targets.push_back({state["Next"].get<std::string>(), where + "/Next"});
+  }
+  return Status::Ok();
+}
+
+Status ValidateMachine(const json& machine, const std::string& where);
+
+// Retry and Catch: ErrorEquals lists (States.ALL alone and last), the retriers' numbers, and
+// the catchers' Next targets and ResultPath.
+Status ValidateErrorHandling(const json& state, const std::string& where, std::vector<Target>& targets) {
+  for (const char* field : {"Retry", "Catch"}) {
+    if (!state.contains(field)) continue;
+    const std::string at = where + "/" + field;
+    if (!state[field].is_array()) return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be an array", field), at);
+    const json& rules = state[field];
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const std::string rule_at = fmt::format("{}[{}]", at, i);
+      const json& rule = rules[i];
+      if (!rule.is_object() || !rule.contains("ErrorEquals") || !rule["ErrorEquals"].is_array() || rule["ErrorEquals"].empty()) {
+        return Invalid("SCHEMA_VALIDATION_FAILED", "'ErrorEquals' must be a non-empty array of error names", rule_at);
+      }
+      for (size_t k = 0; k < rule["ErrorEquals"].size(); ++k) {
+        const json& e = rule["ErrorEquals"][k];
+        const std::string name_at = fmt::format("{}/ErrorEquals[{}]", rule_at, k);
+        if (!e.is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", "Error names must be strings", name_at);
+        if (e == "States.ALL" && (rule["ErrorEquals"].size() != 1 || i + 1 != rules.size())) {
+          return Invalid("SCHEMA_VALIDATION_FAILED", "States.ALL must appear alone and at end of list", name_at);
+        }
+      }
+      if (std::string(field) == "Retry") {
+        for (const char* n : {"IntervalSeconds", "MaxAttempts", "MaxDelaySeconds"}) {
+          if (rule.contains(n) && (!rule[n].is_number_integer() || rule[n].get<int64_t>() < (std::string(n) == "MaxAttempts" ? 0 : 1))) {
+            return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a {} integer", n,
+                                                                   std::string(n) == "MaxAttempts" ? "non-negative" : "positive"),
+                           rule_at + "/" + n);
+          }
+        }
+        if (rule.contains("BackoffRate") && (!rule["BackoffRate"].is_number() || rule["BackoffRate"].get<double>() < 1.0)) {
+          return Invalid("SCHEMA_VALIDATION_FAILED", "'BackoffRate' must be at least 1.0", rule_at + "/BackoffRate");
+        }
+      } else {
+        if (!rule.contains("Next") || !rule["Next"].is_string()) {
+          return Invalid("SCHEMA_VALIDATION_FAILED", "A catcher must have a 'Next' state name", rule_at);
+        }
+        targets.push_back({rule["Next"].get<std::string>(), rule_at + "/Next"});
+        RETURN_IF_ERROR(ValidatePathField(rule, "ResultPath", true, rule_at));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateState(const std::string& name, const json& state, std::vector<Target>& targets, const std::string& machine) {
+  const std::string where = machine + "/States/" + name;
+  if (name.empty() || name.size() > kMaxStateNameLength) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "State names must be 1 to 80 characters long", where);
+  }
+  if (!state.is_object() || !state.contains("Type") || !state["Type"].is_string()) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "A state must be an object with a 'Type'", where);
+  }
+  const std::string type = state["Type"].get<std::string>();
+  if (type == "Task") {
+    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("The state type '{}' is not supported by Loam yet", type),
+                   where + "/Type");
+  }
+  if (type != "Pass" && type != "Choice" && type != "Wait" && type != "Succeed" && type != "Fail" &&
+      type != "Parallel" && type != "Map") {
+    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' is not a valid state type", type), where + "/Type");
+  }
+  if (type != "Fail") {
+    RETURN_IF_ERROR(ValidatePathField(state, "InputPath", false, where));
+    RETURN_IF_ERROR(ValidatePathField(state, "OutputPath", false, where));
+  }
+  if (type == "Parallel" || type == "Map") {
+    RETURN_IF_ERROR(ValidatePathField(state, "ResultPath", true, where));
+    for (const char* field : {"Parameters", "ResultSelector", "ItemSelector"}) {
+      if (state.contains(field)) RETURN_IF_ERROR(ValidateTemplate(state[field], where + "/" + field));
+    }
+    RETURN_IF_ERROR(ValidateErrorHandling(state, where, targets));
+    if (type == "Parallel") {
+      if (!state.contains("Branches") || !state["Branches"].is_array() || state["Branches"].empty()) {
+        return Invalid("SCHEMA_VALIDATION_FAILED", "A Parallel state must have a non-empty 'Branches' array", where + "/Branches");
+      }
+      for (size_t i = 0; i < state["Branches"].size(); ++i) {
+        RETURN_IF_ERROR(ValidateMachine(state["Branches"][i], fmt::format("{}/Branches[{}]", where, i)));
+      }
+    } else {
+      const char* processor = state.contains("ItemProcessor") ? "ItemProcessor" : "Iterator";
+      if (!state.contains(processor)) {
+        return Invalid("SCHEMA_VALIDATION_FAILED", "A Map state must have an 'ItemProcessor'", where);
+      }
+      RETURN_IF_ERROR(ValidateMachine(state[processor], where + "/" + processor));
+      RETURN_IF_ERROR(ValidatePathField(state, "ItemsPath", true, where));
+      if (state.contains("MaxConcurrency") &&
+          (!state["MaxConcurrency"].is_number_integer() || state["MaxConcurrency"].get<int64_t>() < 0)) {
+        return Invalid("SCHEMA_VALIDATION_FAILED", "'MaxConcurrency' must be a non-negative integer", where + "/MaxConcurrency");
+      }
+      if (state.contains("ToleratedFailurePercentage") &&
+          (!state["ToleratedFailurePercentage"].is_number() || state["ToleratedFailurePercentage"].get<double>() < 0 ||
+           state["ToleratedFailurePercentage"].get<double>() > 100)) {
+        return Invalid("SCHEMA_VALIDATION_FAILED", "'ToleratedFailurePercentage' must be between 0 and 100",
+                       where + "/ToleratedFailurePercentage");
+      }
+      if (state.contains("ToleratedFailureCount") &&
+          (!state["ToleratedFailureCount"].is_number_integer() || state["ToleratedFailureCount"].get<int64_t>() < 0)) {
+        return Invalid("SCHEMA_VALIDATION_FAILED", "'ToleratedFailureCount' must be a non-negative integer",
+                       where + "/ToleratedFailureCount");
+      }
+    }
+    return ValidateTransition(state, where, targets);
+  }
+  if (type == "Pass") {
+    RETURN_IF_ERROR(ValidatePathField(state, "ResultPath", true, where));
+    if (state.contains("Parameters")) RETURN_IF_ERROR(ValidateTemplate(state["Parameters"], where + "/Parameters"));
+    return ValidateTransition(state, where, targets);
+  }
+  if (type == "Wait") {
+    int given = 0;
+    for (const char* f : {"Seconds", "Timestamp", "SecondsPath", "TimestampPath"}) given += state.contains(f) ? 1 : 0;
+    if (given != 1) {
+      return Invalid("SCHEMA_VALIDATION_FAILED",
+                     "A Wait state must have exactly one of 'Seconds', 'Timestamp', 'SecondsPath' or 'TimestampPath'", where);
+    }
+    if (state.contains("Seconds") && (!state["Seconds"].is_number_integer() || state["Seconds"].get<int64_t>() < 0)) {
+      return Invalid("SCHEMA_VALIDATION_FAILED", "'Seconds' must be a non-negative integer", where + "/Seconds");
+    }
+    if (state.contains("Timestamp") &&
+        (!state["Timestamp"].is_string() || !ParseTimestamp(state["Timestamp"].get<std::string>()))) {
+      return Invalid("SCHEMA_VALIDATION_FAILED", "'Timestamp' must be an RFC 3339 timestamp", where + "/Timestamp");
+    }
+    RETURN_IF_ERROR(ValidatePathField(state, "SecondsPath", true, where));
+    RETURN_IF_ERROR(ValidatePathField(state, "TimestampPath", true, where));
+    return ValidateTransition(state, where, targets);
+  }
+  if (type == "Choice") {
+    if (state.contains("Next") || state.contains("End")) {
+      return Invalid("SCHEMA_VALIDATION_FAILED", "A Choice state has neither 'Next' nor 'End'", where);
+    }
+    if (!state.contains("Choices") || !state["Choices"].is_array() || state["Choices"].empty()) {
+      return Invalid("SCHEMA_VALIDATION_FAILED", "A Choice state must have a non-empty 'Choices' array", where + "/Choices");
+    }
+    for (size_t i = 0; i < state["Choices"].size(); ++i) {
+      const json& rule = state["Choices"][i];
+      Status st = ValidateChoiceRule(rule, fmt::format("{}/Choices[{}]", where, i), true);
+      if (!st.ok()) return InvalidArgument(fmt::format("Invalid State Machine Definition: '{}'", st.message()));
+      if (rule["Next"].is_string()) targets.push_back({rule["Next"].get<std::string>(), fmt::format("{}/Choices[{}]/Next", where, i)});
+    }
+    if (state.contains("Default")) {
+      if (!state["Default"].is_string()) return Invalid("SCHEMA_VALIDATION_FAILED", "'Default' must be a state name", where + "/Default");
+      targets.push_back({state["Default"].get<std::string>(), where + "/Default"});
+    }
+    return Status::Ok();
+  }
+  if (state.contains("Next") || state.contains("End")) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A {} state has neither 'Next' nor 'End'", type), where);
+  }
+  if (type == "Fail") {
+    for (const char* pair : {"Error", "Cause"}) {
+      const std::string path_field = std::string(pair) + "Path";
+      if (state.contains(pair) && state.contains(path_field)) {
+        return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A Fail state has at most one of '{}' and '{}'", pair, path_field), where);
+      }
+      RETURN_IF_ERROR(ValidatePathField(state, path_field.c_str(), false, where));
+    }
+  }
+  return Status::Ok();
+}
+
+// One machine: the definition's, a Parallel branch or a Map's item processor. `where` is its
+// location ("" for the definition).
+Status ValidateMachine(const json& def, const std::string& where) {
+  if (!def.is_object()) return Invalid("SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object", where.empty() ? "/" : where);
+  if (!def.contains("StartAt") || !def["StartAt"].is_string()) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "The field 'StartAt' is required", where + "/StartAt");
+  }
+  if (!def.contains("States") || !def["States"].is_object() || def["States"].empty()) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "The field 'States' must be a non-empty object", where + "/States");
+  }
+  if (def.contains("QueryLanguage") && def["QueryLanguage"] != "JSONPath") {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "QueryLanguage JSONata is not supported by Loam yet", where + "/QueryLanguage");
+  }
+  const json& states = def["States"];
+  const std::string start = def["StartAt"].get<std::string>();
+  if (!states.contains(start)) {
+    return Invalid("MISSING_TRANSITION_TARGET", fmt::format("Missing 'Next' target: {}", start), where + "/StartAt");
+  }
+  std::map<std::string, std::vector<std::string>> edges;
+  bool terminal = false;
+  for (const auto& [name, state] : states.items()) {
+    std::vector<Target> targets;
+    RETURN_IF_ERROR(ValidateState(name, state, targets, where));
+    for (const auto& t : targets) {
+      if (!states.contains(t.state)) {
+        return Invalid("MISSING_TRANSITION_TARGET", fmt::format("Missing 'Next' target: {}", t.state), t.at);
+      }
+      edges[name].push_back(t.state);
+    }
+    const std::string type = state["Type"].get<std::string>();
+    terminal = terminal || state.value("End", false) || type == "Succeed" || type == "Fail";
+  }
+  if (!terminal) return Invalid("MISSING_END_STATE", "Workflow has no terminal state", where + "/States");
+  std::set<std::string> reached = {start};
+  std::vector<std::string> todo = {start};
+  while (!todo.empty()) {
+    const std::string at = todo.back();
+    todo.pop_back();
+    for (const auto& t : edges[at]) {
+      if (reached.insert(t).second) todo.push_back(t);
+    }
+  }
+  for (const auto& [name, state] : states.items()) {
+    if (!reached.count(name)) {
+      return Invalid("MISSING_TRANSITION_TARGET", fmt::format("State \"{}\" is not reachable.", name), where + "/States/" + name);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateDefinition(const json& definition) { return ValidateMachine(definition, ""); }
+
+}  // namespace loam::workflows

@@ -269,7 +269,9 @@ def main() -> int:
     }
 
     # e. A real-time endpoint: deploy, predict with CSV rows, delete the endpoint and its model.
-    predictor = estimator.deploy(initial_instance_count=1, instance_type="ml.m5.large")
+    # deploy(wait=True) first looks 30 s after CreateEndpoint; the SDK's own waiter polls each second.
+    predictor = estimator.deploy(initial_instance_count=1, instance_type="ml.m5.large", wait=False)
+    session.wait_for_endpoint(predictor.endpoint_name, poll=1)
     lap("deploy")
     sm = session.sagemaker_client
     try:

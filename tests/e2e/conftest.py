@@ -271,8 +271,10 @@ def job_python() -> str:
 
 
 def training_server_args(job_cpus: int = 8, sandbox: str = "auto", python: str | None = None) -> list[str]:
-    """Flags of a server that runs training jobs."""
-    return ["--python", python or job_python(), "--job-cpus", str(job_cpus), "--sandbox", sandbox]
+    """Flags of a server that runs training jobs (and hosts endpoints: captured data is written
+    every second, so capture tests wait less)."""
+    return ["--python", python or job_python(), "--job-cpus", str(job_cpus), "--sandbox", sandbox,
+            "--capture-flush-seconds", "1"]
 
 
 # ---------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 #include "common/ids.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
+#include <ctime>
 #include <random>
 
 namespace loam {
@@ -32,6 +35,15 @@ int64_t SystemNowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::string IsoTime(int64_t epoch_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(epoch_ms >= 0 ? epoch_ms / 1000 : (epoch_ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  const int64_t ms = ((epoch_ms % 1000) + 1000) % 1000;
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 }  // namespace loam

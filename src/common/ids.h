@@ -15,5 +15,7 @@ std::string NewUuid();
 // Milliseconds since the Unix epoch. Services take a Clock so tests can fix time.
 using Clock = std::function<int64_t()>;
 int64_t SystemNowMillis();
+// "2024-05-01T12:00:10.900Z": UTC with milliseconds (S3's timestamps, the States Language's).
+std::string IsoTime(int64_t epoch_ms);
 
 }  // namespace loam

@@ -24,6 +24,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
 }
@@ -151,6 +155,10 @@ bool IsValidUtf8(std::string_view s) {
     i += extra + 1;
   }
   return true;
+}
+
+std::string MediaType(std::string_view content_type) {
+  return ToLower(Trim(content_type.substr(0, content_type.find(';'))));
 }
 
 }  // namespace loam

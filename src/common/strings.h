@@ -11,10 +11,13 @@ namespace loam {
 std::string ToLower(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool StartsWith(std::string_view s, std::string_view prefix);
+bool EndsWith(std::string_view s, std::string_view suffix);
 std::vector<std::string> Split(std::string_view s, char sep);
 std::string_view Trim(std::string_view s);
 // Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
 bool IsValidUtf8(std::string_view s);
+// A Content-Type's media type, trimmed and lower case: "Text/CSV; charset=x" -> "text/csv".
+std::string MediaType(std::string_view content_type);
 // Percent-decoding of a URL component; '+' stays '+' unless plus_as_space.
 std::optional<std::string> PercentDecode(std::string_view s, bool plus_as_space);
 std::string PercentEncode(std::string_view s, bool keep_slash);

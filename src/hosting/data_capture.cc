@@ -13,6 +13,7 @@
 #include "common/base64.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/strings.h"
 
 namespace loam::hosting {
 
@@ -21,35 +22,12 @@ using nlohmann::json;
 
 namespace {
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// "text/csv; charset=utf-8" -> "text/csv"
-std::string MediaType(const std::string& content_type) {
-  std::string t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  while (!t.empty() && t.front() == ' ') t.erase(t.begin());
-  return Lower(t);
-}
-
-// Whether the text can be a JSON string as it is (nlohmann's own UTF-8 check).
-bool ValidUtf8(const std::string& s) {
-  try {
-    (void)json(s).dump();
-    return true;
-  } catch (const json::type_error&) {
-    return false;
-  }
-}
-
 // SageMaker's encodings: CSV and JSON types named in CaptureContentTypeHeader keep their text;
 // anything else (or text that is not UTF-8) is base64.
 json Side(const std::string& content_type, const std::string& data, const char* mode, const CaptureSettings& s) {
   const std::string media = MediaType(content_type);
   std::string encoding = "BASE64";
-  if (ValidUtf8(data)) {
+  if (IsValidUtf8(data)) {
     if (std::find(s.csv_types.begin(), s.csv_types.end(), media) != s.csv_types.end()) encoding = "CSV";
     if (std::find(s.json_types.begin(), s.json_types.end(), media) != s.json_types.end()) encoding = "JSON";
   }

@@ -8,6 +8,7 @@
 
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "hosting/model_staging.h"
 #include "jobs/job_kind.h"
 
@@ -39,8 +40,7 @@ std::string LastLine(const fs::path& file) {
 // algorithm (an xgboost image, no inference script, the model at <model>/xgboost-model),
 // unless the model's Environment sets LOAM_XGBOOST_NATIVE=false.
 std::string NativeXgboostCandidate(const std::string& image, const json& environment, const fs::path& model_dir) {
-  std::string lower = image;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = ToLower(image);
   const std::string opt = environment.value("LOAM_XGBOOST_NATIVE", "");
   if (lower.find("xgboost") == std::string::npos || !environment.value("SAGEMAKER_PROGRAM", "").empty() ||
       opt == "false" || opt == "0") {
@@ -74,9 +74,7 @@ Status EndpointFleet::PrepareVariant(const Deployment& d, const VariantSpec& spe
   jobs::SetEnv(v.env, "SM_CURRENT_HOST", spec.variant_name);
   const json environment = spec.container.value("Environment", json::object());
   if (const std::string accept = environment.value("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", ""); !accept.empty()) {
-    v.default_accept = accept.substr(0, accept.find(';'));
-    std::transform(v.default_accept.begin(), v.default_accept.end(), v.default_accept.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    v.default_accept = MediaType(accept);
   }
   if (std::string why = NativeXgboostCandidate(v.image, environment, staged.model_dir); !why.empty()) {
     auto model = XgboostModel::Load(staged.model_dir / "xgboost-model");

@@ -1,6 +1,7 @@
 #include "hosting/hosting_definitions.h"
 
 #include "hosting/data_capture.h"
+#include "jobs/job_kind.h"
 
 #include <fmt/format.h>
 
@@ -14,9 +15,7 @@ namespace loam::hosting {
 using nlohmann::json;
 
 std::string HostingArn(const HostingOptions& o, const std::string& type, const std::string& name) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return fmt::format("arn:aws:sagemaker:{}:{}:{}/{}", o.region, o.account, type, lower);
+  return jobs::SageMakerArn(o.region, o.account, type, name);
 }
 
 HostingDefinitions::HostingDefinitions(HostingOptions options, std::shared_ptr<jobs::JobStore> store,

@@ -29,19 +29,6 @@ constexpr std::string_view kXLibsvm = "text/x-libsvm";
 constexpr std::string_view kEncodable[] = {kJson, kCsv, kNpy, kJsonLines, kXJsonLines};
 constexpr std::string_view kEchoed[] = {kJson, kCsv, kNpy, kJsonLines, kXJsonLines};
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-// "Text/CSV; charset=x" -> "text/csv", as the toolkit's media_type().
-std::string MediaType(std::string_view header) {
-  std::string kind(Trim(header.substr(0, header.find(';'))));
-  std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return kind;
-}
-
 bool OneOf(std::string_view kind, const auto& list) {
   return std::find(std::begin(list), std::end(list), kind) != std::end(list);
 }

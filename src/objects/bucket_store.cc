@@ -1,5 +1,7 @@
 #include "objects/bucket_store.h"
 
+#include "common/strings.h"
+
 #include <fmt/format.h>
 
 #include "common/base64.h"
@@ -29,42 +31,6 @@ bool LooksLikeIpv4(std::string_view s) {
     }
   }
   return groups == 4 && digit_seen;
-}
-
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    for (size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size()) return false;
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    // Overlong forms, surrogates and code points beyond U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += n + 1;
-  }
-  return true;
 }
 
 }  // namespace
@@ -121,7 +87,7 @@ Status ValidateKey(std::string_view key) {
                        fmt::format("Your key is too long: {} bytes, the limit is {}.", key.size(), kMaxKeyBytes));
   }
   if (key.find('\0') != std::string_view::npos) return bad("a key must not contain NUL");
-  if (!ValidUtf8(key)) return bad("a key must be UTF-8");
+  if (!IsValidUtf8(key)) return bad("a key must be UTF-8");
   if (key.front() == '/') return bad("Loam stores objects as files, so a key must not start with '/'");
   size_t start = 0;
   while (start <= key.size()) {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <thread>
 
+#include "common/ids.h"
+#include "common/strings.h"
 #include "workflows/choice_rules.h"
 #include "workflows/intrinsics.h"
 #include "workflows/json_path.h"
@@ -25,18 +27,6 @@ struct Failure {
   std::string error, cause;
 };
 
-// "2024-05-01T12:00:10.900Z", as the context object's times are written.
-std::string Iso8601(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // Whether a retrier's or catcher's ErrorEquals names the error. States.ALL matches any error but
 // the terminal ones (States.Runtime, States.DataLimitExceeded); States.TaskFailed any but those
@@ -76,7 +66,7 @@ class Run {
       }
       const json& state = machine["States"][current];
       const std::string type = state["Type"].get<std::string>();
-      context_["State"] = {{"Name", current}, {"EnteredTime", Iso8601(env_.now_ms ? env_.now_ms() : 0)}};
+      context_["State"] = {{"Name", current}, {"EnteredTime", IsoTime(env_.now_ms ? env_.now_ms() : 0)}};
       Add(type + "StateEntered", {{"name", current}, {"input", data.dump()}, {"inputDetails", {{"truncated", false}}}});
       std::string next;
       std::optional<Failure> failure;
@@ -96,17 +86,19 @@ class Run {
   // Retry, then Catch, for the states that have them; a runtime error is neither retried nor caught.
   StatusOr<json> StepWithErrorHandling(const std::string& name, const json& state, const std::string& type, const json& raw,
                                        std::string& next, std::optional<Failure>& failure) {
-    std::vector<int64_t> attempts(state.value("Retry", json::array()).size(), 0);
+    static const json kNone = json::array();
+    const json& retriers = state.contains("Retry") ? state["Retry"] : kNone;
+    const json& catchers = state.contains("Catch") ? state["Catch"] : kNone;
+    std::vector<int64_t> attempts(retriers.size(), 0);
     while (true) {
       std::optional<Failure> f;
       auto out = Step(name, state, type, raw, next, f);
       if (!out.ok() || !f) return out;
-      if (!state.contains("Retry") && !state.contains("Catch")) {
+      if (retriers.empty() && catchers.empty()) {
         failure = f;
         return json();
       }
       bool retry = false;
-      const json retriers = state.value("Retry", json::array());
       for (size_t i = 0; i < retriers.size(); ++i) {
         const json& r = retriers[i];
         if (!ErrorMatches(r["ErrorEquals"], f->error)) continue;
@@ -123,13 +115,13 @@ class Run {
         next.clear();
         continue;
       }
-      for (const json& c : state.value("Catch", json::array())) {
+      for (const json& c : catchers) {
         if (!ErrorMatches(c["ErrorEquals"], f->error)) continue;
         json error = {{"Error", f->error}, {"Cause", f->cause}};
         std::optional<Failure> conflict;
-        json catcher = c;
-        if (!catcher.contains("ResultPath")) catcher["ResultPath"] = "$";
-        ASSIGN_OR_RETURN(json output, PlaceResult(catcher, raw, std::move(error), conflict));
+        // A catcher without ResultPath replaces the input with the error output ("$").
+        ASSIGN_OR_RETURN(json output, c.contains("ResultPath") ? PlaceResult(c, raw, std::move(error), conflict)
+                                                               : StatusOr<json>(std::move(error)));
         if (conflict) {
           failure = conflict;
           return json();
@@ -397,10 +389,10 @@ class Run {
     if (state.contains("Timestamp")) until = ParseTimestamp(state["Timestamp"].get<std::string>());
     if (state.contains("TimestampPath")) {
       ASSIGN_OR_RETURN(json t, Path(input, state["TimestampPath"].get<std::string>()));
-      if (!t.is_string() || !ParseTimestamp(t.get<std::string>())) {
+      until = t.is_string() ? ParseTimestamp(t.get<std::string>()) : std::nullopt;
+      if (!until) {
         return InvalidArgument(fmt::format("The TimestampPath parameter does not reference a valid ISO-8601 timestamp: {}", t.dump()));
       }
-      until = ParseTimestamp(t.get<std::string>());
     }
     if (until) {
       *until -= *until % 1000000;  // Step Functions waits until the whole second

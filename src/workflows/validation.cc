@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "common/strings.h"
 #include "workflows/choice_rules.h"
 #include "workflows/intrinsics.h"
 #include "workflows/json_path.h"
@@ -20,10 +21,6 @@ constexpr size_t kMaxStateNameLength = 80;
 
 Status Invalid(const std::string& code, const std::string& message, const std::string& where) {
   return InvalidArgument(fmt::format("Invalid State Machine Definition: '{}: {} at {}'", code, message, where));
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 // A payload template's "key.$" values: paths into the input or the context, or intrinsic

@@ -22,6 +22,7 @@ what it deployed when it ends).
 from __future__ import annotations
 
 import copy
+import http.client
 import io
 import json
 import os
@@ -30,6 +31,7 @@ import time
 import types
 import uuid
 from pathlib import Path
+from urllib.parse import urlparse
 
 import joblib
 import numpy as np
@@ -393,6 +395,22 @@ def values(inv: types.SimpleNamespace) -> np.ndarray:
     if ct == NPY:
         return np.load(io.BytesIO(inv.body), allow_pickle=False).ravel()
     raise AssertionError(f"unexpected ContentType {inv.content_type!r}: {inv.body[:200]!r}")
+
+
+def raw_invoke(hosting, endpoint: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+    """POSTs /endpoints/<name>/invocations with bytes exactly as given (headers too), past what
+    boto3 would send; returns (status, body)."""
+    url = urlparse(hosting.server.url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.putrequest("POST", f"/endpoints/{endpoint}/invocations")
+    for name, value in headers.items():
+        conn.putheader(name, value)
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
+    resp = conn.getresponse()
+    out = resp.status, resp.read()
+    conn.close()
+    return out
 
 
 def model_error(call, **kwargs) -> ClientError:

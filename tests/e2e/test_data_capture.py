@@ -19,7 +19,7 @@ import pytest
 
 # pytest fixtures, imported by name so that this module gets its own module-scoped instances
 from endpoint_helpers import data, hosting  # noqa: F401
-from endpoint_helpers import CSV, JSON, NPY, csv_body, npy_body, variant
+from endpoint_helpers import CSV, JSON, NPY, csv_body, npy_body, raw_invoke, variant
 from sagemaker_helpers import expect_client_error
 
 pytestmark = pytest.mark.timeout(240)
@@ -144,23 +144,11 @@ def test_capture_config_is_validated(hosting, model):
 def test_header_bytes_that_are_not_utf8_are_captured_replaced(hosting, model, data):
     """An InferenceId that is not UTF-8 (boto3 would not send it; a raw client can): the request
     is served and captured with the bytes replaced, and capture keeps working after it."""
-    import http.client
-    from urllib.parse import urlparse
-
     prefix = f"capture-bytes-{uuid.uuid4().hex[:8]}"
     ep = deploy_with_capture(hosting, model, capture_config(hosting, prefix, 100))
-    url = urlparse(hosting.server.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    body = csv_body(data.x_test[:1]).encode()
-    conn.putrequest("POST", f"/endpoints/{ep.name}/invocations")
-    for name, value in (("Content-Type", "text/csv"), ("Accept", JSON), ("X-Amzn-SageMaker-Inference-Id", b"id-\xe9")):
-        conn.putheader(name, value)
-    conn.putheader("Content-Length", str(len(body)))
-    conn.endheaders(body)
-    resp = conn.getresponse()
-    assert resp.status == 200, resp.read()
-    resp.read()
-    conn.close()
+    status, out = raw_invoke(hosting, ep.name, csv_body(data.x_test[:1]).encode(),
+                             {"Content-Type": "text/csv", "Accept": JSON, "X-Amzn-SageMaker-Inference-Id": b"id-\xe9"})
+    assert status == 200, out
     hosting.invoke(ep.name, csv_body(data.x_test[1:2]), content_type=CSV, accept=JSON, InferenceId="after")
     lines = captured_lines(hosting, prefix, ep.name, 2)
     ids = sorted(record["eventMetadata"].get("inferenceId", "") for _, record in lines)

@@ -25,7 +25,7 @@ import xgboost as xgb
 
 # pytest fixtures, imported by name so that this module gets its own module-scoped instances
 from endpoint_helpers import hosting  # noqa: F401
-from endpoint_helpers import variant, worker_pids
+from endpoint_helpers import raw_invoke, variant, worker_pids
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -198,24 +198,6 @@ def test_models_libxgboost_cannot_read_fall_back_to_the_python_worker(hosting):
             assert len(reasons) == 1 and "cannot load" in reasons[0] and "Stack trace" not in reasons[0], reasons
         finally:
             hosting.delete_endpoint(ep.name)
-
-
-def raw_invoke(hosting, endpoint: str, body: bytes, headers: dict) -> tuple[int, bytes]:
-    """POSTs bytes exactly as given (headers too), past what boto3 would send."""
-    import http.client
-    from urllib.parse import urlparse
-
-    url = urlparse(hosting.server.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-    conn.putrequest("POST", f"/endpoints/{endpoint}/invocations")
-    for name, value in headers.items():
-        conn.putheader(name, value)
-    conn.putheader("Content-Length", str(len(body)))
-    conn.endheaders(body)
-    resp = conn.getresponse()
-    out = resp.status, resp.read()
-    conn.close()
-    return out
 
 
 def test_hostile_bytes_get_errors_not_a_crash(hosting, regression):

@@ -25,15 +25,11 @@ import numpy as np
 import pytest
 import requests
 
+from conftest import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PYTHON_DIR = REPO_ROOT / "python"
 READY_TIMEOUT_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class UnixHTTPConnection(http.client.HTTPConnection):
@@ -480,46 +476,60 @@ def test_keep_alive_many_requests_one_connection_tcp(sk_tcp, data):
     conn.close()
 
 
-def test_concurrency_16_threads_x_20_requests(sk_tcp, data):
-    X = data[0]
-    expected = sk_tcp.model.predict(X)
+def run_clients(connect, request, threads: int = 16, per_thread: int = 20) -> None:
+    """`per_thread` requests on each of `threads` threads, each thread on a connection of its own
+    (`connect()`, closed at the end); `request(conn, t, i)` returns None when the answer is right,
+    else what was wrong. An exception in a thread would only be a warning: each is recorded as a
+    failure. Asserts every request was answered correctly."""
     failures = []
     answered = []  # one entry per request answered correctly
 
     def client(t):
-        # An exception in a thread would only be a warning: every one is recorded as a failure.
         try:
-            with requests.Session() as session:
-                for i in range(20):
-                    k = (t * 20 + i) % len(X)
-                    fmt = i % 3
-                    if fmt == 0:
-                        r = session.post(sk_tcp.url + "/invocations", json=[X[k].tolist()], timeout=30)
-                        got = r.json()[0] if r.status_code == 200 else None
-                    elif fmt == 1:  # (a Session sends Accept: */*, which means JSON: ask for each format)
-                        r = session.post(sk_tcp.url + "/invocations", data=csv_text(X[k:k + 1]),
-                                         headers={"Content-Type": "text/csv", "Accept": "text/csv"}, timeout=30)
-                        got = float(r.text) if r.status_code == 200 else None
-                    else:
-                        r = session.post(sk_tcp.url + "/invocations", data=npy_bytes(X[k:k + 1]),
-                                         headers={"Content-Type": "application/x-npy",
-                                                  "Accept": "application/x-npy"}, timeout=30)
-                        got = (np.load(io.BytesIO(r.content))[0] if r.status_code == 200 else None)
-                    if got != expected[k]:
-                        failures.append((t, i, r.status_code, r.text[:200], got, expected[k]))
-                    else:
+            conn = connect()
+            try:
+                for i in range(per_thread):
+                    wrong = request(conn, t, i)
+                    if wrong is None:
                         answered.append((t, i))
+                    else:
+                        failures.append(wrong)
+            finally:
+                conn.close()
         except Exception as e:  # noqa: BLE001 - asserted on below
             failures.append((t, f"{type(e).__name__}: {e}"))
 
-    threads = [threading.Thread(target=client, args=(t,)) for t in range(16)]
-    for thread in threads:
+    pool = [threading.Thread(target=client, args=(t,)) for t in range(threads)]
+    for thread in pool:
         thread.start()
-    for thread in threads:
+    for thread in pool:
         thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
+    assert not any(thread.is_alive() for thread in pool)
     assert failures == []
-    assert len(answered) == 16 * 20
+    assert len(answered) == threads * per_thread
+
+
+def test_concurrency_16_threads_x_20_requests(sk_tcp, data):
+    X = data[0]
+    expected = sk_tcp.model.predict(X)
+
+    def request(session, t, i):
+        k = (t * 20 + i) % len(X)
+        fmt = i % 3
+        if fmt == 0:
+            r = session.post(sk_tcp.url + "/invocations", json=[X[k].tolist()], timeout=30)
+            got = r.json()[0] if r.status_code == 200 else None
+        elif fmt == 1:  # (a Session sends Accept: */*, which means JSON: ask for each format)
+            r = session.post(sk_tcp.url + "/invocations", data=csv_text(X[k:k + 1]),
+                             headers={"Content-Type": "text/csv", "Accept": "text/csv"}, timeout=30)
+            got = float(r.text) if r.status_code == 200 else None
+        else:
+            r = session.post(sk_tcp.url + "/invocations", data=npy_bytes(X[k:k + 1]),
+                             headers={"Content-Type": "application/x-npy", "Accept": "application/x-npy"}, timeout=30)
+            got = (np.load(io.BytesIO(r.content))[0] if r.status_code == 200 else None)
+        return None if got == expected[k] else (t, i, r.status_code, r.text[:200], got, expected[k])
+
+    run_clients(requests.Session, request)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -555,33 +565,15 @@ def test_unix_socket_keep_alive_and_ping(sk_unix, data):
 def test_unix_socket_concurrency(sk_unix, data):
     X = data[0]
     expected = sk_unix.model.predict(X)
-    failures = []
-    answered = []  # one entry per request answered correctly
 
-    def client(t):
-        # An exception in a thread would only be a warning: every one is recorded as a failure.
-        try:
-            conn = sk_unix.connection()
-            for i in range(20):
-                k = (t * 31 + i) % len(X)
-                status, _, body = sk_unix.invoke(csv_text(X[k:k + 1]), "text/csv",
-                                                 "application/json", conn=conn)
-                if status != 200 or json.loads(body) != {"predictions": [expected[k]]}:
-                    failures.append((t, i, status, body[:200]))
-                else:
-                    answered.append((t, i))
-            conn.close()
-        except Exception as e:  # noqa: BLE001 - asserted on below
-            failures.append((t, f"{type(e).__name__}: {e}"))
+    def request(conn, t, i):
+        k = (t * 31 + i) % len(X)
+        status, _, body = sk_unix.invoke(csv_text(X[k:k + 1]), "text/csv", "application/json", conn=conn)
+        if status != 200 or json.loads(body) != {"predictions": [expected[k]]}:
+            return (t, i, status, body[:200])
+        return None
 
-    threads = [threading.Thread(target=client, args=(t,)) for t in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert failures == []
-    assert len(answered) == 16 * 20
+    run_clients(sk_unix.connection, request)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -77,13 +77,6 @@ std::string_view OwnerId() {
   return id;
 }
 
-std::string IsoTime(int64_t epoch_ms) {
-  std::tm tm = Utc(epoch_ms);
-  int64_t ms = ((epoch_ms % 1000) + 1000) % 1000;
-  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:03d}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-}
-
 std::string HttpDate(int64_t epoch_ms) {
   std::tm tm = Utc(epoch_ms);
   return fmt::format("{}, {:02d} {} {:04d} {:02d}:{:02d}:{:02d} GMT", kDays[tm.tm_wday], tm.tm_mday,

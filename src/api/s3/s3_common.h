@@ -2,6 +2,8 @@
 // query helpers, times as S3 writes them, and the owner Loam reports.
 #pragma once
 
+#include "common/ids.h"  // IsoTime
+
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -40,8 +42,6 @@ inline constexpr std::string_view kOwnerDisplayName = "loam";
 // The canonical user id Loam reports as every resource's owner.
 std::string_view OwnerId();
 
-// 2009-10-12T17:50:30.000Z
-std::string IsoTime(int64_t epoch_ms);
 // Mon, 12 Oct 2009 17:50:30 GMT
 std::string HttpDate(int64_t epoch_ms);
 // IMF-fixdate (and RFC 850 / asctime as RFC 9110 asks), to epoch seconds.

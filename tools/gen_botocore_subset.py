@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates src/api/aws/<service>_model_data.cc: the subset of a botocore service model that
-Loam serves (SageMaker; SageMaker Runtime's InvokeEndpoint; the CloudWatch Logs calls the SageMaker SDK makes), embedded as a
+Loam serves (SageMaker; SageMaker Runtime's InvokeEndpoint; the CloudWatch Logs calls the SageMaker SDK makes; Step Functions), embedded as a
 string so the server validates requests exactly against the model the pinned boto3 speaks.
 
 Run with the project virtualenv (its botocore is the pinned one):
@@ -8,6 +8,7 @@ Run with the project virtualenv (its botocore is the pinned one):
     .venv/bin/python tools/gen_botocore_subset.py                   # SageMaker
     .venv/bin/python tools/gen_botocore_subset.py --service logs    # CloudWatch Logs
     .venv/bin/python tools/gen_botocore_subset.py --service sagemaker_runtime   # InvokeEndpoint
+    .venv/bin/python tools/gen_botocore_subset.py --service stepfunctions       # Step Functions
 
 The subset keeps `metadata`, the operations below (name, input, output) and every shape
 reachable from their input and output shapes, without documentation. Patterns that RE2 cannot
@@ -39,11 +40,20 @@ UpdateEndpointWeightsAndCapacities
 CreateTransformJob DescribeTransformJob ListTransformJobs StopTransformJob
 """.split()
 
+STEPFUNCTIONS_OPERATIONS = """
+CreateStateMachine DescribeStateMachine UpdateStateMachine DeleteStateMachine ListStateMachines
+ValidateStateMachineDefinition
+StartExecution StartSyncExecution DescribeExecution StopExecution ListExecutions GetExecutionHistory
+DescribeStateMachineForExecution SendTaskSuccess SendTaskFailure SendTaskHeartbeat
+TagResource UntagResource ListTagsForResource
+""".split()
+
 # service -> (botocore data directory, API version, operations, C++ symbol)
 SERVICES = {
     "sagemaker": ("sagemaker", "2017-07-24", SAGEMAKER_OPERATIONS, "kSageMakerModelJson"),
     "logs": ("logs", "2014-03-28", ["DescribeLogStreams", "GetLogEvents"], "kLogsModelJson"),
     "sagemaker_runtime": ("sagemaker-runtime", "2017-05-13", ["InvokeEndpoint"], "kSageMakerRuntimeModelJson"),
+    "stepfunctions": ("stepfunctions", "2016-11-23", STEPFUNCTIONS_OPERATIONS, "kStepFunctionsModelJson"),
 }
 
 METADATA_KEYS = ["apiVersion", "jsonVersion", "protocol", "serviceId", "targetPrefix"]

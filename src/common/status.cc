@@ -22,4 +22,29 @@ std::string Status::ToString() const {
   return std::string(StatusCodeName(code_)) + ": " + message_;
 }
 
+namespace {
+
+constexpr std::string_view kTypePrefixOpen = "[aws:";
+constexpr std::string_view kTypePrefixClose = "] ";
+
+}  // namespace
+
+Status TypedError(StatusCode code, std::string_view type, std::string_view message) {
+  std::string text;
+  text.reserve(kTypePrefixOpen.size() + type.size() + kTypePrefixClose.size() + message.size());
+  text.append(kTypePrefixOpen).append(type).append(kTypePrefixClose).append(message);
+  return Status(code, std::move(text));
+}
+
+std::pair<std::string_view, std::string_view> ErrorTypeOf(const Status& status) {
+  std::string_view m = status.message();
+  if (m.starts_with(kTypePrefixOpen)) {
+    auto close = m.find(kTypePrefixClose, kTypePrefixOpen.size());
+    if (close != std::string_view::npos) {
+      return {m.substr(kTypePrefixOpen.size(), close - kTypePrefixOpen.size()), m.substr(close + kTypePrefixClose.size())};
+    }
+  }
+  return {std::string_view(), m};
+}
+
 }  // namespace loam

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <variant>
@@ -47,6 +48,14 @@ inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceEx
 inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+
+// A Status that also names the protocol error type its adapter answers (e.g.
+// "ExecutionDoesNotExist"), for services whose protocol tells errors apart more finely than
+// StatusCode does. The type rides in a "[aws:<Type>] " message prefix so the Status stays the
+// plain currency every layer passes around; adapters strip it (ErrorTypeOf).
+Status TypedError(StatusCode code, std::string_view type, std::string_view message);
+// The type TypedError gave `status` ("" when none) and its message without the prefix.
+std::pair<std::string_view, std::string_view> ErrorTypeOf(const Status& status);
 
 // A value or the Status explaining why there is none.
 template <typename T>

@@ -16,6 +16,7 @@
 #include "api/s3/s3_routes.h"
 #include "api/inference_v2/v2_routes.h"
 #include "api/sagemaker_runtime/runtime_routes.h"
+#include "api/stepfunctions/sfn_routes.h"
 #include "api/sts/sts_routes.h"
 #include "common/account.h"
 #include "common/log.h"
@@ -23,11 +24,14 @@
 #include "main/bucket_store_factory.h"
 #include "main/hosting_services.h"
 #include "main/job_services.h"
+#include "store/sqlite/sqlite_history_store.h"
 #include "store/sqlite/sqlite_job_store.h"
 #include "http/server.h"
 #include "objects/local_object_store.h"
 #include "store/sqlite/sqlite_tracking_store.h"
 #include "tracking/tracking_service.h"
+#include "workflows/sagemaker_tasks.h"
+#include "workflows/workflow_service.h"
 
 namespace loam {
 
@@ -78,6 +82,11 @@ int RunServer(const ServerFlags& flags) {
     log::Error("startup.store", {{"error", job_store.status().ToString()}});
     return 1;
   }
+  auto history_store = sqlite::SqliteHistoryStore::Open(store_options.path, store_options.durability);
+  if (!history_store.ok()) {
+    log::Error("startup.store", {{"error", history_store.status().ToString()}});
+    return 1;
+  }
   auto artifacts = std::make_shared<objects::LocalObjectStore>(data_dir / "artifacts");
   auto tracking = std::make_shared<tracking::TrackingService>(
       std::shared_ptr<tracking::TrackingStore>(std::move(store).value()), artifacts);
@@ -121,8 +130,16 @@ int RunServer(const ServerFlags& flags) {
     log::Error("startup.hosting", {{"error", hosting.status().ToString()}});
     return 1;
   }
-  api::sagemaker::AddRoutes(*router, {job_services->training, job_services->processing, job_services->tags, job_services->tuning,
-                                      hosting->definitions, hosting->endpoints, hosting->transforms});
+  const api::sagemaker::SageMakerServices sagemaker{job_services->training, job_services->processing, job_services->tags,
+                                                   job_services->tuning,   hosting->definitions,       hosting->endpoints,
+                                                   hosting->transforms};
+  api::sagemaker::AddRoutes(*router, sagemaker);
+  // Step Functions' SageMaker tasks call the same operations in process.
+  auto workflows = std::make_shared<workflows::WorkflowService>(
+      jobs_store, std::shared_ptr<workflows::HistoryStore>(std::move(history_store).value()),
+      std::make_shared<workflows::SageMakerTasks>(api::sagemaker::MakeInProcessCall(sagemaker), api::sagemaker::ServesOperation),
+      workflows::WorkflowOptions{.region = flags.jobs.region, .account = std::string(kAccountId)});
+  api::stepfunctions::AddRoutes(*router, workflows);
   api::sagemaker_runtime::AddRoutes(*router, hosting->invoker, {.region = flags.jobs.region, .account = std::string(kAccountId)});
   api::inference_v2::AddRoutes(*router, hosting->invoker);
   api::cloudwatch::AddLogsRoutes(*router, job_services->log_streams);
@@ -134,12 +151,17 @@ int RunServer(const ServerFlags& flags) {
     log::Error("startup.recover", {{"error", s.ToString()}});
     return 1;
   }
+  if (Status s = workflows->Recover(); !s.ok()) {
+    log::Error("startup.recover", {{"error", s.ToString()}});
+    return 1;
+  }
   log::Info("server.listening", {{"host", flags.host},
                                  {"port", server.port()},
                                  {"data_dir", data_dir.string()},
                                  {"threads", options.threads},
                                  {"version", kLoamVersion}});
   server.Run(/*install_signal_handlers=*/true);
+  workflows->Shutdown();     // running executions pause; the next start resumes them from their history
   hosting->Shutdown();       // endpoint workers stop; the next start redeploys their endpoints
   job_services->Shutdown();  // running jobs keep running; the next start re-attaches them
   log::Info("server.stopped", {});

@@ -77,7 +77,7 @@ Status ValidateTransition(const json& state, const std::string& where, std::vect
   return Status::Ok();
 }
 
-Status ValidateMachine(const json& machine, const std::string& where);
+Status ValidateMachine(const json& machine, const std::string& where, const ValidationOptions& options);
 
 // Retry and Catch: ErrorEquals lists (States.ALL alone and last), the retriers' numbers, and
 // the catchers' Next targets and ResultPath.
@@ -124,7 +124,43 @@ Status ValidateErrorHandling(const json& state, const std::string& where, std::v
   return Status::Ok();
 }
 
-Status ValidateState(const std::string& name, const json& state, std::vector<Target>& targets, const std::string& machine) {
+// TimeoutSeconds / HeartbeatSeconds (positive integers) or their Path forms, never both.
+Status ValidateTaskSeconds(const json& state, const char* field, const std::string& where) {
+  const std::string path_field = std::string(field) + "Path";
+  if (state.contains(field) && state.contains(path_field)) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A Task state has at most one of '{}' and '{}'", field, path_field), where);
+  }
+  if (state.contains(field) && (!state[field].is_number_integer() || state[field].get<int64_t>() < 1)) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a positive integer", field), where + "/" + field);
+  }
+  return ValidatePathField(state, path_field.c_str(), true, where);
+}
+
+Status ValidateTask(const json& state, const std::string& where, std::vector<Target>& targets, const ValidationOptions& options) {
+  if (!state.contains("Resource") || !state["Resource"].is_string()) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "A Task state must have a 'Resource' string", where);
+  }
+  const std::string resource = state["Resource"].get<std::string>();
+  if (!StartsWith(resource, "arn:")) return Invalid("SCHEMA_VALIDATION_FAILED", "Value is not a valid resource ARN", where + "/Resource");
+  if (std::optional<std::string> problem = options.resource_problem ? options.resource_problem(resource) : std::nullopt) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("The resource provided {} {}", resource, *problem), where + "/Resource");
+  }
+  RETURN_IF_ERROR(ValidatePathField(state, "ResultPath", true, where));
+  for (const char* field : {"Parameters", "ResultSelector"}) {
+    if (state.contains(field)) RETURN_IF_ERROR(ValidateTemplate(state[field], where + "/" + field));
+  }
+  RETURN_IF_ERROR(ValidateTaskSeconds(state, "TimeoutSeconds", where));
+  RETURN_IF_ERROR(ValidateTaskSeconds(state, "HeartbeatSeconds", where));
+  if (state.contains("TimeoutSeconds") && state.contains("HeartbeatSeconds") &&
+      state["HeartbeatSeconds"].get<int64_t>() >= state["TimeoutSeconds"].get<int64_t>()) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'", where + "/HeartbeatSeconds");
+  }
+  RETURN_IF_ERROR(ValidateErrorHandling(state, where, targets));
+  return ValidateTransition(state, where, targets);
+}
+
+Status ValidateState(const std::string& name, const json& state, std::vector<Target>& targets, const std::string& machine,
+                     const ValidationOptions& options) {
   const std::string where = machine + "/States/" + name;
   if (name.empty() || name.size() > kMaxStateNameLength) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "State names must be 1 to 80 characters long", where);
@@ -133,11 +169,7 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
     return Invalid("SCHEMA_VALIDATION_FAILED", "A state must be an object with a 'Type'", where);
   }
   const std::string type = state["Type"].get<std::string>();
-  if (type == "Task") {
-    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("The state type '{}' is not supported by Loam yet", type),
-                   where + "/Type");
-  }
-  if (type != "Pass" && type != "Choice" && type != "Wait" && type != "Succeed" && type != "Fail" &&
+  if (type != "Task" && type != "Pass" && type != "Choice" && type != "Wait" && type != "Succeed" && type != "Fail" &&
       type != "Parallel" && type != "Map") {
     return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' is not a valid state type", type), where + "/Type");
   }
@@ -145,6 +177,7 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
     RETURN_IF_ERROR(ValidatePathField(state, "InputPath", false, where));
     RETURN_IF_ERROR(ValidatePathField(state, "OutputPath", false, where));
   }
+  if (type == "Task") return ValidateTask(state, where, targets, options);
   if (type == "Parallel" || type == "Map") {
     RETURN_IF_ERROR(ValidatePathField(state, "ResultPath", true, where));
     for (const char* field : {"Parameters", "ResultSelector", "ItemSelector"}) {
@@ -156,14 +189,14 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
         return Invalid("SCHEMA_VALIDATION_FAILED", "A Parallel state must have a non-empty 'Branches' array", where + "/Branches");
       }
       for (size_t i = 0; i < state["Branches"].size(); ++i) {
-        RETURN_IF_ERROR(ValidateMachine(state["Branches"][i], fmt::format("{}/Branches[{}]", where, i)));
+        RETURN_IF_ERROR(ValidateMachine(state["Branches"][i], fmt::format("{}/Branches[{}]", where, i), options));
       }
     } else {
       const char* processor = state.contains("ItemProcessor") ? "ItemProcessor" : "Iterator";
       if (!state.contains(processor)) {
         return Invalid("SCHEMA_VALIDATION_FAILED", "A Map state must have an 'ItemProcessor'", where);
       }
-      RETURN_IF_ERROR(ValidateMachine(state[processor], where + "/" + processor));
+      RETURN_IF_ERROR(ValidateMachine(state[processor], where + "/" + processor, options));
       RETURN_IF_ERROR(ValidatePathField(state, "ItemsPath", true, where));
       if (state.contains("MaxConcurrency") &&
           (!state["MaxConcurrency"].is_number_integer() || state["MaxConcurrency"].get<int64_t>() < 0)) {
@@ -242,7 +275,7 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
 
 // One machine: the definition's, a Parallel branch or a Map's item processor. `where` is its
 // location ("" for the definition).
-Status ValidateMachine(const json& def, const std::string& where) {
+Status ValidateMachine(const json& def, const std::string& where, const ValidationOptions& options) {
   if (!def.is_object()) return Invalid("SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object", where.empty() ? "/" : where);
   if (!def.contains("StartAt") || !def["StartAt"].is_string()) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "The field 'StartAt' is required", where + "/StartAt");
@@ -262,7 +295,7 @@ Status ValidateMachine(const json& def, const std::string& where) {
   bool terminal = false;
   for (const auto& [name, state] : states.items()) {
     std::vector<Target> targets;
-    RETURN_IF_ERROR(ValidateState(name, state, targets, where));
+    RETURN_IF_ERROR(ValidateState(name, state, targets, where, options));
     for (const auto& t : targets) {
       if (!states.contains(t.state)) {
         return Invalid("MISSING_TRANSITION_TARGET", fmt::format("Missing 'Next' target: {}", t.state), t.at);
@@ -292,6 +325,12 @@ Status ValidateMachine(const json& def, const std::string& where) {
 
 }  // namespace
 
-Status ValidateDefinition(const json& definition) { return ValidateMachine(definition, ""); }
+Status ValidateDefinition(const json& definition, const ValidationOptions& options) {
+  if (definition.is_object() && definition.contains("TimeoutSeconds") &&
+      (!definition["TimeoutSeconds"].is_number_integer() || definition["TimeoutSeconds"].get<int64_t>() < 1)) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "'TimeoutSeconds' must be a positive integer", "/TimeoutSeconds");
+  }
+  return ValidateMachine(definition, "", options);
+}
 
 }  // namespace loam::workflows

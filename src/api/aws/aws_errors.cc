@@ -7,9 +7,6 @@
 namespace loam::api::aws {
 namespace {
 
-constexpr std::string_view kTypePrefixOpen = "[aws:";
-constexpr std::string_view kTypePrefixClose = "] ";
-
 std::string_view DefaultType(StatusCode code) {
   switch (code) {
     case StatusCode::kInvalidArgument:
@@ -28,10 +25,7 @@ std::string_view DefaultType(StatusCode code) {
 }  // namespace
 
 Status AwsError(StatusCode code, std::string_view aws_type, std::string_view message) {
-  std::string text;
-  text.reserve(kTypePrefixOpen.size() + aws_type.size() + kTypePrefixClose.size() + message.size());
-  text.append(kTypePrefixOpen).append(aws_type).append(kTypePrefixClose).append(message);
-  return Status(code, std::move(text));
+  return TypedError(code, aws_type, message);
 }
 
 AwsErrorReply ToAwsError(const Status& status) {
@@ -40,16 +34,9 @@ AwsErrorReply ToAwsError(const Status& status) {
   // those, and nothing else is worth retrying unchanged.
   bool internal = status.code() == StatusCode::kInternal || status.ok();
   reply.http_status = status.code() == StatusCode::kUnavailable ? 503 : internal ? 500 : 400;
-  reply.type = DefaultType(status.code());
-  reply.message = status.message();
-  std::string_view m = status.message();
-  if (m.starts_with(kTypePrefixOpen)) {
-    auto close = m.find(kTypePrefixClose, kTypePrefixOpen.size());
-    if (close != std::string_view::npos) {
-      reply.type = m.substr(kTypePrefixOpen.size(), close - kTypePrefixOpen.size());
-      reply.message = m.substr(close + kTypePrefixClose.size());
-    }
-  }
+  auto [type, message] = ErrorTypeOf(status);
+  reply.type = type.empty() ? DefaultType(status.code()) : type;
+  reply.message = message;
   return reply;
 }
 

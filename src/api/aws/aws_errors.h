@@ -27,9 +27,8 @@ inline constexpr std::string_view kNotImplementedException = "NotImplementedExce
 inline constexpr std::string_view kInternalFailure = "InternalFailure";
 inline constexpr std::string_view kServiceUnavailable = "ServiceUnavailable";
 
-// A Status carrying an explicit AWS error type. The type rides in a "[aws:<Type>] " message
-// prefix so the Status stays the plain currency every layer already passes around; the
-// prefix is removed again before anything reaches the client.
+// A Status carrying an explicit AWS error type (common TypedError); the type is removed from
+// the message again before anything reaches the client.
 Status AwsError(StatusCode code, std::string_view aws_type, std::string_view message);
 
 struct AwsErrorReply {

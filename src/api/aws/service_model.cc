@@ -12,6 +12,7 @@ namespace loam::api::aws {
 
 extern const std::string_view kSageMakerModelJson;  // generated: sagemaker_model_data.cc
 extern const std::string_view kLogsModelJson;       // generated: logs_model_data.cc
+extern const std::string_view kStepFunctionsModelJson;  // generated: stepfunctions_model_data.cc
 extern const std::string_view kSageMakerRuntimeModelJson;  // generated: sagemaker_runtime_model_data.cc
 
 namespace {
@@ -201,6 +202,11 @@ std::shared_ptr<const ServiceModel> ServiceModel::Logs() {
 std::shared_ptr<const ServiceModel> ServiceModel::SageMakerRuntime() {
   static const std::shared_ptr<const ServiceModel> kModel =
       ParseEmbedded(kSageMakerRuntimeModelJson, "sagemaker-runtime");
+  return kModel;
+}
+
+std::shared_ptr<const ServiceModel> ServiceModel::StepFunctions() {
+  static const std::shared_ptr<const ServiceModel> kModel = ParseEmbedded(kStepFunctionsModelJson, "stepfunctions");
   return kModel;
 }
 

@@ -33,6 +33,8 @@ class ServiceModel {
   static std::shared_ptr<const ServiceModel> Logs();
   // The embedded SageMaker Runtime subset (InvokeEndpoint: its URI label and headers).
   static std::shared_ptr<const ServiceModel> SageMakerRuntime();
+  // The embedded Step Functions subset (state machines, executions, task tokens, tags).
+  static std::shared_ptr<const ServiceModel> StepFunctions();
 
   ServiceModel(const ServiceModel&) = delete;
   ServiceModel& operator=(const ServiceModel&) = delete;

@@ -76,9 +76,7 @@ void AddHostingOperations(aws::AwsJsonService& service, const SageMakerServices&
   };
 }
 
-}  // namespace
-
-void AddRoutes(http::Router& router, const SageMakerServices& s) {
+aws::AwsJsonService MakeService(const SageMakerServices& s) {
   aws::AwsJsonService service;
   service.target_prefix = "SageMaker.";
   service.model = aws::ServiceModel::SageMaker();
@@ -128,7 +126,36 @@ void AddRoutes(http::Router& router, const SageMakerServices& s) {
   service.operations["AddTags"] = [tags](const json& in) { return tags->Add(in); };
   service.operations["ListTags"] = [tags](const json& in) { return tags->List(in); };
   service.operations["DeleteTags"] = [tags](const json& in) { return tags->Delete(in); };
-  aws::AddAwsJsonService(router, std::move(service), "sagemaker");
+  return service;
+}
+
+}  // namespace
+
+InProcessCall MakeInProcessCall(const SageMakerServices& s) {
+  auto service = std::make_shared<aws::AwsJsonService>(MakeService(s));
+  return [service](const std::string& operation, const json& request) -> StatusOr<json> {
+    auto typed = [](const Status& st) {
+      aws::AwsErrorReply reply = aws::ToAwsError(st);
+      return TypedError(st.code(), reply.type, reply.message);
+    };
+    auto op = service->operations.find(operation);
+    if (op == service->operations.end()) {
+      return TypedError(StatusCode::kInvalidArgument, aws::kUnknownOperationException,
+                        "Loam does not serve the SageMaker operation " + operation);
+    }
+    if (Status valid = service->model->ValidateInput(operation, request); !valid.ok()) return typed(valid);
+    auto result = op->second(request);
+    if (!result.ok()) return typed(result.status());
+    return result;
+  };
+}
+
+bool ServesOperation(const std::string& operation) { return aws::ServiceModel::SageMaker()->HasOperation(operation); }
+
+void AddRoutes(http::Router& router, const SageMakerServices& s) {
+  auto training = s.training;
+  auto processing = s.processing;
+  aws::AddAwsJsonService(router, MakeService(s), "sagemaker");
 
   auto add_logs = [&](const std::string& kind, LogReader read) {
     router.Add({.name = "loam." + kind + "_logs",

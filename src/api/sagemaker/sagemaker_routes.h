@@ -2,7 +2,10 @@
 // and hosting services, and Loam's own log endpoints for jobs.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
 
 #include "hosting/endpoint_service.h"
 #include "hosting/hosting_definitions.h"
@@ -26,5 +29,13 @@ struct SageMakerServices {
 };
 
 void AddRoutes(http::Router& router, const SageMakerServices& services);
+
+// The same operations called in process (Step Functions' SageMaker task integrations): the
+// request is validated against the SageMaker model as an HTTP one is, and an error's Status
+// names its AWS error type (TypedError).
+using InProcessCall = std::function<StatusOr<nlohmann::json>(const std::string& operation, const nlohmann::json& request)>;
+InProcessCall MakeInProcessCall(const SageMakerServices& services);
+// Whether Loam serves a SageMaker operation.
+bool ServesOperation(const std::string& operation);
 
 }  // namespace loam::api::sagemaker

@@ -162,6 +162,18 @@ CREATE TABLE aws_tags (
   PRIMARY KEY (resource_arn, key)
 ) WITHOUT ROWID;
 )sql",
+      // 4: Step Functions execution history (state machines and executions are jobs rows).
+      R"sql(
+CREATE TABLE execution_events (
+  execution_arn TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  previous_id INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  details TEXT NOT NULL,
+  PRIMARY KEY (execution_arn, id)
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

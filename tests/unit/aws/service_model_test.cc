@@ -31,6 +31,20 @@ TEST(AwsServiceModel, EmbeddedSageMakerModelHasEveryServedOperation) {
   EXPECT_EQ(ServiceModel::SageMaker(), model) << "parsed once";
 }
 
+TEST(AwsServiceModel, EmbeddedStepFunctionsModelValidatesItsOperations) {
+  auto model = ServiceModel::StepFunctions();
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(model->api_version(), "2016-11-23");
+  EXPECT_EQ(model->json_version(), "1.0");
+  EXPECT_EQ(model->OperationNames().size(), 19u);
+  using Json = nlohmann::json;
+  EXPECT_TRUE(model->ValidateInput("StartExecution", Json{{"stateMachineArn", "arn:aws:states:us-east-1:1:stateMachine:m"}}).ok());
+  Status long_name = model->ValidateInput("CreateStateMachine", Json{{"name", std::string(81, 'a')}, {"definition", "{}"}, {"roleArn", "r"}});
+  EXPECT_NE(long_name.message().find("'name'"), std::string::npos) << long_name.message();
+  Status no_token = model->ValidateInput("SendTaskSuccess", Json{{"output", "{}"}});
+  EXPECT_NE(no_token.message().find("'taskToken'"), std::string::npos) << no_token.message();
+}
+
 TEST(AwsServiceModel, EmbeddedSageMakerRuntimeModelValidatesInvokeEndpoint) {
   auto model = ServiceModel::SageMakerRuntime();
   ASSERT_NE(model, nullptr);

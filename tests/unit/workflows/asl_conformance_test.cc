@@ -25,6 +25,69 @@ std::vector<std::string> CaseNames() {
   return names;
 }
 
+// The case's "tasks": what each Task state's call answers, in order of the calls. The
+// integration is scripted because the interpreter, not a service, is under test here; the
+// SageMaker integration is tested end to end against real jobs.
+class ScriptedTasks final : public TaskIntegration {
+ public:
+  ScriptedTasks(json script, int64_t& now_ms) : script_(std::move(script)), now_ms_(now_ms) {}
+
+  std::optional<std::string> Problem(const TaskResource&) const override { return std::nullopt; }
+
+  TaskOutcome Call(const TaskResource& resource, const json& parameters, bool) override {
+    calls.push_back({{"resource", resource.resource_type() + ":" + resource.resource()}, {"parameters", parameters}});
+    if (next_ >= script_.size()) return TaskOutcome::Failure("Test.NoScript", "the case scripts fewer task calls");
+    current_ = script_[next_++];
+    polls_left_ = current_.value("polls", 0);
+    if (resource.pattern != IntegrationPattern::kRequestResponse && current_.contains("submitted")) {
+      return TaskOutcome::Success(current_["submitted"]);
+    }
+    return Answer();
+  }
+
+  std::optional<TaskOutcome> Poll(const TaskResource&, const json&, const json&) override {
+    if (polls_left_-- > 0) return std::nullopt;
+    return Answer();
+  }
+
+  void Stop(const TaskResource&, const json&, const json&) override { ++stopped; }
+
+  // A waitForTaskToken answer: "answer_after_seconds" on the virtual clock, unless the task's
+  // timeout or heartbeat runs out first.
+  TokenAnswer Await(const std::string& token, int64_t deadline_ms, int64_t heartbeat_seconds) {
+    const int64_t after_ms = current_.value("answer_after_seconds", 0) * 1000;
+    tokens.push_back(token);
+    if (heartbeat_seconds > 0 && after_ms > heartbeat_seconds * 1000) {
+      now_ms_ += heartbeat_seconds * 1000;
+      return {TokenAnswer::Kind::kHeartbeatTimedOut, nullptr, "", ""};
+    }
+    if (now_ms_ + after_ms > deadline_ms) {
+      now_ms_ = deadline_ms;
+      return {TokenAnswer::Kind::kTimedOut, nullptr, "", ""};
+    }
+    now_ms_ += after_ms;
+    TaskOutcome o = Answer();
+    if (o.ok) return {TokenAnswer::Kind::kSucceeded, o.output, "", ""};
+    return {TokenAnswer::Kind::kFailed, nullptr, o.error, o.cause};
+  }
+
+  json calls = json::array();
+  std::vector<std::string> tokens;
+  int stopped = 0;
+
+ private:
+  TaskOutcome Answer() const {
+    if (current_.contains("error")) return TaskOutcome::Failure(current_["error"].get<std::string>(), current_.value("cause", ""));
+    return TaskOutcome::Success(current_.value("output", json::object()));
+  }
+
+  json script_;
+  int64_t& now_ms_;
+  size_t next_ = 0;
+  json current_;
+  int polls_left_ = 0;
+};
+
 class AslConformance : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(AslConformance, BehavesAsStepFunctions) {
@@ -53,9 +116,16 @@ TEST_P(AslConformance, BehavesAsStepFunctions) {
     waited_ms += d.count();
   };
   if (c.contains("max_events")) env.max_events = c["max_events"].get<size_t>();
+  ScriptedTasks tasks(c.value("tasks", json::array()), now_ms);
+  env.tasks = &tasks;
+  env.task_token_seed = "token-";
+  env.await_token = [&](const std::string& token, int64_t deadline_ms, int64_t heartbeat) {
+    return tasks.Await(token, deadline_ms, heartbeat);
+  };
   ExecutionResult r = Execute(c.at("definition"), c.value("input", json::object()), env);
 
-  const std::string status = r.status == ExecutionResult::Status::kSucceeded ? "SUCCEEDED" : "FAILED";
+  const char* kStatusNames[] = {"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "INTERRUPTED"};
+  const std::string status = kStatusNames[static_cast<int>(r.status)];
   EXPECT_EQ(status, expect.at("status").get<std::string>()) << r.error << ": " << r.cause;
   if (expect.contains("output")) {
     EXPECT_EQ(r.output, expect["output"]);
@@ -71,6 +141,17 @@ TEST_P(AslConformance, BehavesAsStepFunctions) {
   }
   if (expect.contains("waited_seconds")) {
     EXPECT_EQ(waited_ms, expect["waited_seconds"].get<int64_t>() * 1000);
+  }
+  if (expect.contains("calls")) {
+    EXPECT_EQ(tasks.calls, expect["calls"]);
+  }
+  if (expect.contains("stopped_jobs")) {
+    EXPECT_EQ(tasks.stopped, expect["stopped_jobs"].get<int>());
+  }
+  // A token handed to a task's parameters is the one its wait is answered on.
+  for (size_t i = 0; i < tasks.tokens.size(); ++i) {
+    const std::string dumped = tasks.calls.dump();
+    EXPECT_NE(dumped.find(tasks.tokens[i]), std::string::npos) << "token " << tasks.tokens[i] << " was not passed to any call";
   }
   if (c.contains("events")) {
     std::vector<std::string> types;

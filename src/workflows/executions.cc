@@ -1,0 +1,488 @@
+// Executions: each running one has a thread that drives the interpreter, records its history
+// as it goes, and waits (Wait states, retries, .sync polls, task tokens) interruptibly.
+#include <fmt/format.h>
+
+#include <limits>
+#include <set>
+
+#include "common/log.h"
+#include "common/strings.h"
+#include "workflows/service_common.h"
+#include "workflows/workflow_service.h"
+
+namespace loam::workflows {
+
+using jobs::JobRecord;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kRunning = "RUNNING";
+constexpr size_t kMaxPayloadBytes = 256 * 1024;  // Step Functions' input, output and task result limit
+
+const char* StatusName(ExecutionResult::Status s) {
+  switch (s) {
+    case ExecutionResult::Status::kSucceeded: return "SUCCEEDED";
+    case ExecutionResult::Status::kFailed: return "FAILED";
+    case ExecutionResult::Status::kAborted: return "ABORTED";
+    case ExecutionResult::Status::kTimedOut: return "TIMED_OUT";
+    case ExecutionResult::Status::kInterrupted: break;
+  }
+  return kRunning;
+}
+
+// The HistoryEvent member an event's details go in ("stateEnteredEventDetails", ...), or ""
+// for the events that have none (ParallelStateStarted, MapStateSucceeded, ...).
+std::string DetailsMember(const std::string& type) {
+  if (EndsWith(type, "StateEntered")) return "stateEnteredEventDetails";
+  if (EndsWith(type, "StateExited")) return "stateExitedEventDetails";
+  static const std::set<std::string, std::less<>> kWithDetails = {
+      "ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut",
+      "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskFailed", "TaskTimedOut",
+      "MapStateStarted", "MapIterationStarted", "MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"};
+  if (!kWithDetails.count(type)) return "";
+  std::string member = type + "EventDetails";
+  member[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(member[0])));
+  return member;
+}
+
+json EventJson(const HistoryEvent& e, bool include_data) {
+  json out = {{"timestamp", EpochSeconds(e.timestamp_ms)}, {"type", e.type}, {"id", e.id}, {"previousEventId", e.previous_event_id}};
+  const std::string member = DetailsMember(e.type);
+  if (member.empty()) return out;
+  json details = e.details;
+  if (!include_data) {
+    for (const char* data : {"input", "output", "parameters"}) details.erase(data);
+  }
+  out[member] = std::move(details);
+  return out;
+}
+
+}  // namespace
+
+struct WorkflowService::Live {
+  std::string arn;
+  std::thread thread;
+  std::mutex mu;  // guards what follows
+  std::condition_variable cv;
+  bool abort = false;
+  bool shutdown = false;
+  bool ended = false;
+  std::string awaited_token;  // the task token the execution waits on, "" when none
+  std::optional<TokenAnswer> answer;
+  int64_t heartbeat_ms = 0;  // when the awaited task last reported (or started)
+};
+
+StatusOr<JobRecord> WorkflowService::ExecutionByArn(const std::string& arn) {
+  ASSIGN_OR_RETURN(ArnParts parts, ParseArn(arn, "execution", options_));
+  auto record = store_->GetJob(kExecutionKind, parts.names[0] + ":" + parts.names[1]);
+  if (record.status().code() == StatusCode::kNotFound) {
+    return TypedError(StatusCode::kNotFound, kExecutionDoesNotExist, fmt::format("Execution Does Not Exist: '{}'", arn));
+  }
+  return record;
+}
+
+StatusOr<json> WorkflowService::StartExecution(const json& request) {
+  ASSIGN_OR_RETURN(JobRecord sm, StateMachineByArn(request["stateMachineArn"].get<std::string>()));
+  const std::string name = request.contains("name") ? request["name"].get<std::string>() : NewUuid();
+  RETURN_IF_ERROR(CheckName(name));
+  const std::string input_text = request.value("input", "{}");
+  json input = json::parse(input_text, nullptr, /*allow_exceptions=*/false);
+  if (input.is_discarded()) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: the input is not valid JSON");
+  }
+  if (input_text.size() > kMaxPayloadBytes) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: larger than 262144 bytes");
+  }
+  const int64_t now = options_.clock();
+  JobRecord e;
+  e.kind = kExecutionKind;
+  e.name = sm.name + ":" + name;
+  e.arn = fmt::format("arn:aws:states:{}:{}:execution:{}:{}", options_.region, options_.account, sm.name, name);
+  e.status = kRunning;
+  e.creation_time_ms = e.last_modified_time_ms = now;
+  e.parent = sm.arn;
+  e.doc = {{"name", name},
+           {"stateMachineArn", sm.arn},
+           {"stateMachineName", sm.name},
+           {"definition", sm.doc["definition"]},
+           {"roleArn", sm.doc["roleArn"]},
+           {"type", sm.doc["type"]},
+           {"revisionId", sm.doc["revisionId"]},
+           {"input", input_text},
+           {"tokenSeed", NewUuidHex()}};
+  Status created = store_->CreateJob(e);
+  if (created.code() == StatusCode::kAlreadyExists) {
+    // Starting the same execution again while it runs is idempotent.
+    ASSIGN_OR_RETURN(JobRecord existing, store_->GetJob(kExecutionKind, e.name));
+    if (existing.status != kRunning || existing.doc["input"] != e.doc["input"]) {
+      return TypedError(StatusCode::kAlreadyExists, kExecutionAlreadyExists, fmt::format("Execution Already Exists: '{}'", e.arn));
+    }
+    return json{{"executionArn", existing.arn}, {"startDate", EpochSeconds(existing.creation_time_ms)}};
+  }
+  RETURN_IF_ERROR(created);
+  Launch(e, {});
+  return json{{"executionArn", e.arn}, {"startDate", EpochSeconds(now)}};
+}
+
+// Express workflows' synchronous start: the execution runs on the caller's thread, and only its
+// result is kept (Step Functions keeps no history for them either).
+StatusOr<json> WorkflowService::StartSyncExecution(const json& request) {
+  ASSIGN_OR_RETURN(JobRecord sm, StateMachineByArn(request["stateMachineArn"].get<std::string>()));
+  if (sm.doc["type"] != "EXPRESS") {
+    return TypedError(StatusCode::kInvalidArgument, kStateMachineTypeNotSupported,
+                      "This operation is not supported by this type of state machine");
+  }
+  const std::string name = request.contains("name") ? request["name"].get<std::string>() : NewUuid();
+  RETURN_IF_ERROR(CheckName(name));
+  const std::string input_text = request.value("input", "{}");
+  json input = json::parse(input_text, nullptr, /*allow_exceptions=*/false);
+  if (input.is_discarded()) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: the input is not valid JSON");
+  }
+  JobRecord e;
+  e.name = sm.name + ":" + name;
+  e.arn = fmt::format("arn:aws:states:{}:{}:express:{}:{}:{}", options_.region, options_.account, sm.name, name, NewUuidHex());
+  e.creation_time_ms = options_.clock();
+  e.doc = {{"name", name}, {"stateMachineArn", sm.arn}, {"stateMachineName", sm.name}, {"roleArn", sm.doc["roleArn"]},
+           {"input", input_text}, {"tokenSeed", NewUuidHex()}};
+  ASSIGN_OR_RETURN(json definition, ParseDefinition(sm.doc["definition"].get<std::string>(), "EXPRESS"));
+  ExecutionEnvironment env = Environment(e, nullptr);
+  ExecutionResult r = Execute(definition, input, env);
+  const int64_t stop = options_.clock();
+  json out = {{"executionArn", e.arn}, {"stateMachineArn", sm.arn}, {"name", name},
+              {"startDate", EpochSeconds(e.creation_time_ms)}, {"stopDate", EpochSeconds(stop)},
+              {"status", StatusName(r.status)}, {"input", input_text}, {"inputDetails", {{"included", true}}},
+              {"billingDetails", {{"billedMemoryUsedInMB", 64}, {"billedDurationInMilliseconds", std::max<int64_t>(100, stop - e.creation_time_ms)}}}};
+  if (r.status == ExecutionResult::Status::kSucceeded) {
+    out["output"] = r.output.dump();
+    out["outputDetails"] = {{"included", true}};
+  } else {
+    out["error"] = r.error;
+    out["cause"] = r.cause;
+  }
+  return out;
+}
+
+ExecutionEnvironment WorkflowService::Environment(const JobRecord& execution, Live* live) {
+  ExecutionEnvironment env;
+  const std::string name = execution.doc["name"].get<std::string>();
+  env.context = {{"Execution", {{"Id", execution.arn},
+                                {"Input", json::parse(execution.doc["input"].get<std::string>())},
+                                {"Name", name},
+                                {"RoleArn", execution.doc["roleArn"]},
+                                {"StartTime", IsoTime(execution.creation_time_ms)},
+                                {"RedriveCount", 0}}},
+                 {"StateMachine", {{"Id", execution.doc["stateMachineArn"]}, {"Name", execution.doc["stateMachineName"]}}}};
+  env.now_ms = options_.clock;
+  env.region = options_.region;
+  env.tasks = tasks_.get();
+  env.poll_interval = options_.poll_interval;
+  env.task_token_seed = execution.doc["tokenSeed"].get<std::string>();
+  if (!live) return env;  // an express execution on the caller's thread: nothing interrupts or waits on it
+  const std::string arn = execution.arn;
+  env.interruption = [live] {
+    std::lock_guard lock(live->mu);
+    return live->shutdown ? Interruption::kShutdown : live->abort ? Interruption::kAbort : Interruption::kNone;
+  };
+  env.sleep = [live](std::chrono::milliseconds d) {
+    std::unique_lock lock(live->mu);
+    live->cv.wait_for(lock, d, [&] { return live->abort || live->shutdown; });
+  };
+  env.record = [this, arn](const std::vector<HistoryEvent>& events) {
+    if (Status s = history_->Append(arn, events); !s.ok()) {
+      log::Error("workflow.history_write_failed", {{"execution", arn}, {"error", s.ToString()}});
+    }
+  };
+  env.await_token = [this, live](const std::string& token, int64_t deadline_ms, int64_t heartbeat_seconds) {
+    {
+      std::lock_guard lock(mu_);
+      tokens_[token] = live->arn;
+    }
+    std::unique_lock lock(live->mu);
+    live->awaited_token = token;
+    live->answer.reset();
+    live->heartbeat_ms = options_.clock();
+    TokenAnswer result{TokenAnswer::Kind::kInterrupted, nullptr, "", ""};
+    while (true) {
+      if (live->abort || live->shutdown) break;
+      if (live->answer) {
+        result = std::move(*live->answer);
+        break;
+      }
+      const int64_t now = options_.clock();
+      if (now >= deadline_ms) {
+        result.kind = TokenAnswer::Kind::kTimedOut;
+        break;
+      }
+      int64_t wake = deadline_ms;
+      if (heartbeat_seconds > 0) {
+        const int64_t beat_deadline = live->heartbeat_ms + heartbeat_seconds * 1000;
+        if (now >= beat_deadline) {
+          result.kind = TokenAnswer::Kind::kHeartbeatTimedOut;
+          break;
+        }
+        wake = std::min(wake, beat_deadline);
+      }
+      live->cv.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(wake - now, 60'000)));
+    }
+    live->awaited_token.clear();
+    live->answer.reset();
+    lock.unlock();
+    std::lock_guard guard(mu_);
+    tokens_.erase(token);
+    return result;
+  };
+  return env;
+}
+
+void WorkflowService::Launch(JobRecord execution, std::vector<HistoryEvent> recorded) {
+  JoinFinished();
+  auto live = std::make_shared<Live>();
+  live->arn = execution.arn;
+  std::lock_guard lock(mu_);
+  if (shutting_down_) return;  // the next start resumes it
+  live_[execution.arn] = live;
+  live->thread = std::thread([this, live, e = std::move(execution), r = std::move(recorded)]() mutable {
+    RunExecution(live, std::move(e), std::move(r));
+  });
+}
+
+void WorkflowService::RunExecution(std::shared_ptr<Live> live, JobRecord execution, std::vector<HistoryEvent> recorded) {
+  auto definition = json::parse(execution.doc["definition"].get<std::string>(), nullptr, /*allow_exceptions=*/false);
+  ExecutionResult result;
+  if (definition.is_discarded()) {
+    result.status = ExecutionResult::Status::kFailed;
+    result.error = "States.Runtime";
+    result.cause = "The execution's definition is not valid JSON";
+  } else {
+    ExecutionEnvironment env = Environment(execution, live.get());
+    env.recorded = std::move(recorded);
+    try {
+      result = Execute(definition, json::parse(execution.doc["input"].get<std::string>()), env);
+    } catch (const std::exception& ex) {  // a defect must not take the server down with it
+      log::Error("workflow.execution_crashed", {{"execution", execution.arn}, {"error", ex.what()}});
+      result.status = ExecutionResult::Status::kFailed;
+      result.error = "States.Runtime";
+      result.cause = std::string("Loam failed running the execution: ") + ex.what();
+    }
+  }
+  if (result.status != ExecutionResult::Status::kInterrupted) {
+    if (Status s = Finish(execution, result); !s.ok()) {
+      log::Error("workflow.finish_failed", {{"execution", execution.arn}, {"error", s.ToString()}});
+    }
+  }
+  std::lock_guard lock(mu_);
+  {
+    std::lock_guard l(live->mu);
+    live->ended = true;
+  }
+  live->cv.notify_all();
+  auto it = live_.find(execution.arn);
+  if (it != live_.end() && it->second == live) {
+    finished_.push_back(std::move(live->thread));
+    live_.erase(it);
+  }
+}
+
+Status WorkflowService::Finish(JobRecord& execution, const ExecutionResult& result) {
+  execution.status = StatusName(result.status);
+  execution.last_modified_time_ms = result.events.empty() ? options_.clock() : result.events.back().timestamp_ms;
+  execution.doc["stopDate"] = execution.last_modified_time_ms;
+  if (result.status == ExecutionResult::Status::kSucceeded) {
+    execution.doc["output"] = result.output.dump();
+  } else if (result.status != ExecutionResult::Status::kAborted) {
+    execution.doc["error"] = result.error;
+    execution.doc["cause"] = result.cause;
+  }
+  return store_->UpdateJob(execution);
+}
+
+void WorkflowService::JoinFinished() {
+  std::vector<std::thread> done;
+  {
+    std::lock_guard lock(mu_);
+    done.swap(finished_);
+  }
+  for (auto& t : done) {
+    if (t.joinable()) t.join();
+  }
+}
+
+StatusOr<json> WorkflowService::DescribeExecution(const json& request) {
+  ASSIGN_OR_RETURN(JobRecord e, ExecutionByArn(request["executionArn"].get<std::string>()));
+  json out = {{"executionArn", e.arn}, {"stateMachineArn", e.doc["stateMachineArn"]}, {"name", e.doc["name"]},
+              {"status", e.status}, {"startDate", EpochSeconds(e.creation_time_ms)}, {"input", e.doc["input"]},
+              {"inputDetails", {{"included", true}}}, {"redriveCount", 0}, {"redriveStatus", "NOT_REDRIVABLE"}};
+  if (e.doc.contains("stopDate")) out["stopDate"] = EpochSeconds(e.doc["stopDate"].get<int64_t>());
+  if (e.doc.contains("output")) {
+    out["output"] = e.doc["output"];
+    out["outputDetails"] = {{"included", true}};
+  }
+  for (const char* f : {"error", "cause"}) {
+    if (e.doc.contains(f)) out[f] = e.doc[f];
+  }
+  return out;
+}
+
+StatusOr<json> WorkflowService::StopExecution(const json& request) {
+  ASSIGN_OR_RETURN(JobRecord e, ExecutionByArn(request["executionArn"].get<std::string>()));
+  if (e.status != kRunning) return json{{"stopDate", EpochSeconds(e.doc.value("stopDate", e.last_modified_time_ms))}};
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = live_.find(e.arn); it != live_.end()) live = it->second;
+  }
+  if (!live) {
+    // Not running in this process (a resume that has not started): end it here.
+    ExecutionResult aborted;
+    aborted.status = ExecutionResult::Status::kAborted;
+    RETURN_IF_ERROR(Finish(e, aborted));
+  } else {
+    {
+      std::lock_guard lock(live->mu);
+      live->abort = true;
+    }
+    live->cv.notify_all();
+    // The execution records its end (and stops its running job) promptly; answer once it has,
+    // so a DescribeExecution that follows sees ABORTED.
+    std::unique_lock lock(live->mu);
+    live->cv.wait_for(lock, std::chrono::seconds(10), [&] { return live->ended; });
+  }
+  ASSIGN_OR_RETURN(e, ExecutionByArn(e.arn));
+  return json{{"stopDate", EpochSeconds(e.doc.value("stopDate", options_.clock()))}};
+}
+
+StatusOr<json> WorkflowService::ListExecutions(const json& request) {
+  if (!request.contains("stateMachineArn")) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidArn, "Invalid Arn: 'stateMachineArn is required'");
+  }
+  ASSIGN_OR_RETURN(JobRecord sm, StateMachineByArn(request["stateMachineArn"].get<std::string>()));
+  jobs::JobListQuery q;
+  q.kind = kExecutionKind;
+  q.parent = sm.arn;
+  if (request.contains("statusFilter")) q.status_equals = request["statusFilter"].get<std::string>();
+  ASSIGN_OR_RETURN(std::tie(q.offset, q.limit), PageOf(request));
+  ASSIGN_OR_RETURN(auto page, store_->ListJobs(q));
+  json executions = json::array();
+  for (const JobRecord& e : page.first) {
+    json item = {{"executionArn", e.arn}, {"stateMachineArn", sm.arn}, {"name", e.doc["name"]}, {"status", e.status},
+                 {"startDate", EpochSeconds(e.creation_time_ms)}};
+    if (e.doc.contains("stopDate")) item["stopDate"] = EpochSeconds(e.doc["stopDate"].get<int64_t>());
+    executions.push_back(std::move(item));
+  }
+  json out = {{"executions", std::move(executions)}};
+  if (page.second) out["nextToken"] = std::to_string(q.offset + q.limit);
+  return out;
+}
+
+StatusOr<json> WorkflowService::GetExecutionHistory(const json& request) {
+  ASSIGN_OR_RETURN(JobRecord e, ExecutionByArn(request["executionArn"].get<std::string>()));
+  ASSIGN_OR_RETURN(auto page, PageOf(request));
+  const bool reverse = request.value("reverseOrder", false);
+  // The token is the id the next page continues from.
+  const int64_t from = request.contains("nextToken") ? static_cast<int64_t>(page.first) : 0;
+  ASSIGN_OR_RETURN(auto events, history_->Read(e.arn, from, page.second + 1, reverse));
+  const bool more = events.size() > page.second;
+  if (more) events.resize(page.second);
+  const bool include_data = request.value("includeExecutionData", true);
+  json out_events = json::array();
+  for (const auto& ev : events) out_events.push_back(EventJson(ev, include_data));
+  json out = {{"events", std::move(out_events)}};
+  if (more) out["nextToken"] = std::to_string(events.back().id);
+  return out;
+}
+
+StatusOr<json> WorkflowService::DescribeStateMachineForExecution(const json& request) {
+  ASSIGN_OR_RETURN(JobRecord e, ExecutionByArn(request["executionArn"].get<std::string>()));
+  return json{{"stateMachineArn", e.doc["stateMachineArn"]}, {"name", e.doc["stateMachineName"]},
+              {"definition", e.doc["definition"]}, {"roleArn", e.doc["roleArn"]},
+              {"updateDate", EpochSeconds(e.creation_time_ms)}, {"revisionId", e.doc.value("revisionId", "")},
+              {"loggingConfiguration", {{"level", "OFF"}, {"includeExecutionData", false}}},
+              {"tracingConfiguration", {{"enabled", false}}}};
+}
+
+StatusOr<std::shared_ptr<WorkflowService::Live>> WorkflowService::LiveByToken(const std::string& token) {
+  std::lock_guard lock(mu_);
+  auto t = tokens_.find(token);
+  if (t == tokens_.end()) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
+  auto l = live_.find(t->second);
+  if (l == live_.end()) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
+  return l->second;
+}
+
+StatusOr<json> WorkflowService::SendTaskSuccess(const json& request) {
+  const std::string token = request["taskToken"].get<std::string>();
+  json output = json::parse(request["output"].get<std::string>(), nullptr, /*allow_exceptions=*/false);
+  if (output.is_discarded()) return TypedError(StatusCode::kInvalidArgument, kInvalidOutput, "Invalid Output: the output is not valid JSON");
+  ASSIGN_OR_RETURN(auto live, LiveByToken(token));
+  {
+    std::lock_guard lock(live->mu);
+    if (live->awaited_token != token || live->answer) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
+    live->answer = TokenAnswer{TokenAnswer::Kind::kSucceeded, std::move(output), "", ""};
+  }
+  live->cv.notify_all();
+  return json::object();
+}
+
+StatusOr<json> WorkflowService::SendTaskFailure(const json& request) {
+  const std::string token = request["taskToken"].get<std::string>();
+  ASSIGN_OR_RETURN(auto live, LiveByToken(token));
+  {
+    std::lock_guard lock(live->mu);
+    if (live->awaited_token != token || live->answer) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
+    live->answer = TokenAnswer{TokenAnswer::Kind::kFailed, nullptr, request.value("error", ""), request.value("cause", "")};
+  }
+  live->cv.notify_all();
+  return json::object();
+}
+
+StatusOr<json> WorkflowService::SendTaskHeartbeat(const json& request) {
+  const std::string token = request["taskToken"].get<std::string>();
+  ASSIGN_OR_RETURN(auto live, LiveByToken(token));
+  {
+    std::lock_guard lock(live->mu);
+    if (live->awaited_token != token) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
+    live->heartbeat_ms = options_.clock();
+  }
+  live->cv.notify_all();
+  return json::object();
+}
+
+Status WorkflowService::Recover() {
+  ASSIGN_OR_RETURN(auto running, store_->JobsWithStatus(kExecutionKind, {kRunning}));
+  for (JobRecord& e : running) {
+    ASSIGN_OR_RETURN(auto events, history_->Read(e.arn, 0, std::numeric_limits<size_t>::max(), false));
+    log::Info("workflow.resume", {{"execution", e.arn}, {"recorded_events", events.size()}});
+    Launch(std::move(e), std::move(events));
+  }
+  return Status::Ok();
+}
+
+void WorkflowService::Shutdown() {
+  std::vector<std::shared_ptr<Live>> running;
+  {
+    std::lock_guard lock(mu_);
+    shutting_down_ = true;
+    for (auto& [arn, live] : live_) running.push_back(live);
+  }
+  for (auto& live : running) {
+    {
+      std::lock_guard lock(live->mu);
+      live->shutdown = true;
+    }
+    live->cv.notify_all();
+  }
+  for (auto& live : running) {
+    // Each thread moves itself to finished_ as it ends; join what is still here too.
+    std::thread t;
+    {
+      std::lock_guard lock(mu_);
+      if (live->thread.joinable()) t = std::move(live->thread);
+    }
+    if (t.joinable()) t.join();
+  }
+  JoinFinished();
+}
+
+}  // namespace loam::workflows

@@ -1,0 +1,81 @@
+// One execution of a definition: private to the interpreter (state_machine.cc runs the machine
+// and its bookkeeping, run_states.cc the state types, run_task.cc Task states).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "workflows/state_machine.h"
+
+namespace loam::workflows::internal {
+
+struct Failure {
+  std::string error, cause;
+};
+
+// Thrown inside the execution's own thread to unwind every nested machine at once when the
+// execution is aborted, times out, the server shuts down, or a resumed history does not match
+// the definition; caught by Run::Go.
+struct Interrupted {
+  enum class Why { kAbort, kShutdown, kTimedOut, kDiverged } why;
+};
+
+class Run {
+ public:
+  Run(const nlohmann::json& definition, const ExecutionEnvironment& env);
+  ExecutionResult Go(const nlohmann::json& input);
+
+ private:
+  using json = nlohmann::json;
+
+  // -- the machine (state_machine.cc)
+  std::optional<Failure> RunMachine(const json& machine, json data, json& output);
+  StatusOr<json> StepWithErrorHandling(const std::string& name, const json& state, const std::string& type, const json& raw,
+                                       std::string& next, std::optional<Failure>& failure);
+  void Add(const std::string& type, json details);
+  void Flush();
+  bool Replaying() const { return cursor_ < recorded_count_; }
+  // The recorded event the next Add will replay, if any.
+  const HistoryEvent* Upcoming() const { return Replaying() ? &result_.events[cursor_] : nullptr; }
+  int64_t Now() const;
+  // Throws Interrupted when the execution must stop here.
+  void Checkpoint();
+  // Waits (not while replaying), interruptibly.
+  void SleepUntil(int64_t deadline_ms);
+  void Sleep(std::chrono::milliseconds delay) { SleepUntil(Now() + delay.count()); }
+
+  // -- input and output processing (state_machine.cc)
+  StatusOr<json> Path(const json& data, const std::string& text);
+  StatusOr<json> Filter(const json& state, const char* field, const json& data);
+  StatusOr<json> Expand(const json& node, const json& data, std::optional<Failure>& failure);
+  StatusOr<json> PlaceResult(const json& state, const json& raw_input, json result, std::optional<Failure>& failure);
+  StatusOr<json> Finish(const json& state, const json& raw, json result, std::optional<Failure>& failure);
+
+  // -- states (run_states.cc, run_task.cc)
+  StatusOr<json> Step(const std::string& name, const json& state, const std::string& type, const json& raw, std::string& next,
+                      std::optional<Failure>& failure);
+  Status Wait(const json& state, const json& input);
+  StatusOr<json> RunParallel(const json& state, const json& raw, std::optional<Failure>& failure);
+  StatusOr<json> RunMap(const std::string& name, const json& state, const json& raw, std::optional<Failure>& failure);
+  StatusOr<json> RunTask(const std::string& name, const json& state, const json& raw, std::optional<Failure>& failure);
+  StatusOr<int64_t> TaskSeconds(const json& state, const json& input, const char* field);
+  TaskOutcome AwaitJob(const TaskResource& resource, const json& parameters, const json& submitted, int64_t deadline_ms);
+
+  const json& def_;
+  const ExecutionEnvironment& env_;
+  json context_;  // the environment's, with $$.State (and $$.Map, $$.Task) set as the run goes
+  ExecutionResult result_;
+  size_t recorded_count_ = 0;  // events of result_ that came from env_.recorded
+  size_t cursor_ = 0;          // the next event Add produces (or replays)
+  size_t flushed_ = 0;         // events handed to env_.record (or replayed)
+  int64_t last_flush_ms_ = 0;
+  int64_t state_entered_ms_ = 0;                  // when the current state was entered
+  std::optional<int64_t> execution_deadline_ms_;  // the definition's TimeoutSeconds
+};
+
+}  // namespace loam::workflows::internal

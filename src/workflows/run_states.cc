@@ -1,0 +1,195 @@
+// The state types but Task (run_task.cc): Pass, Choice, Wait, Succeed, Fail, Parallel, Map.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <optional>
+
+#include "workflows/choice_rules.h"
+#include "workflows/json_path.h"
+#include "workflows/run.h"
+#include "workflows/timestamps.h"
+
+namespace loam::workflows::internal {
+
+using nlohmann::json;
+
+StatusOr<json> Run::RunParallel(const json& state, const json& raw, std::optional<Failure>& failure) {
+  ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
+  if (state.contains("Parameters")) {
+    ASSIGN_OR_RETURN(input, Expand(state["Parameters"], input, failure));
+    if (failure) return json();
+  }
+  Add("ParallelStateStarted", json::object());
+  const json saved_state = context_["State"];
+  json results = json::array();
+  for (const json& branch : state["Branches"]) {
+    json out;
+    if (auto f = RunMachine(branch, input, out)) {
+      context_["State"] = saved_state;
+      Add("ParallelStateFailed", {{"error", f->error}, {"cause", f->cause}});
+      failure = f;
+      return json();
+    }
+    results.push_back(std::move(out));
+  }
+  context_["State"] = saved_state;
+  Add("ParallelStateSucceeded", json::object());
+  return Finish(state, raw, std::move(results), failure);
+}
+
+StatusOr<json> Run::RunMap(const std::string& name, const json& state, const json& raw, std::optional<Failure>& failure) {
+  ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
+  json items = input;
+  if (state.contains("ItemsPath")) {
+    ASSIGN_OR_RETURN(items, Path(input, state["ItemsPath"].get<std::string>()));
+  }
+  if (!items.is_array()) {
+    return InvalidArgument(fmt::format("Map state '{}': the items must be a JSON array, not {}", name, items.type_name()));
+  }
+  const json& processor = state.contains("ItemProcessor") ? state["ItemProcessor"] : state["Iterator"];
+  const char* selector = state.contains("ItemSelector") ? "ItemSelector" : "Parameters";
+  const bool count_limit = state.contains("ToleratedFailureCount");
+  const bool percent_limit = state.contains("ToleratedFailurePercentage");
+  Add("MapStateStarted", {{"length", items.size()}});
+  const json saved_state = context_["State"];
+  json results = json::array();
+  size_t failed = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    context_["Map"] = {{"Item", {{"Index", i}, {"Value", items[i]}}}};
+    context_["State"] = saved_state;
+    json item = items[i];
+    if (state.contains(selector)) {
+      ASSIGN_OR_RETURN(item, Expand(state[selector], input, failure));
+      if (failure) return json();
+    }
+    Add("MapIterationStarted", {{"index", i}, {"name", name}});
+    json out;
+    std::optional<Failure> f = RunMachine(processor, std::move(item), out);
+    if (!f) {
+      Add("MapIterationSucceeded", {{"index", i}, {"name", name}});
+      results.push_back(std::move(out));
+      continue;
+    }
+    Add("MapIterationFailed", {{"index", i}, {"name", name}});
+    ++failed;
+    if (!count_limit && !percent_limit) {
+      failure = f;
+    } else if ((count_limit && failed > state["ToleratedFailureCount"].get<size_t>()) ||
+               (percent_limit && static_cast<double>(failed) * 100.0 / static_cast<double>(items.size()) >
+                                     state["ToleratedFailurePercentage"].get<double>())) {
+      failure = Failure{"States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"};
+    }
+    if (failure) {
+      context_.erase("Map");
+      context_["State"] = saved_state;
+      Add("MapStateFailed", json::object());
+      return json();
+    }
+    results.push_back({{"Error", f->error}, {"Cause", f->cause}});
+  }
+  context_.erase("Map");
+  context_["State"] = saved_state;
+  Add("MapStateSucceeded", json::object());
+  return Finish(state, raw, std::move(results), failure);
+}
+
+StatusOr<json> Run::Step(const std::string& name, const json& state, const std::string& type, const json& raw,
+                    std::string& next, std::optional<Failure>& failure) {
+  if (type == "Fail") {
+    Failure f;
+    if (state.contains("ErrorPath")) {
+      ASSIGN_OR_RETURN(json e, Path(raw, state["ErrorPath"].get<std::string>()));
+      f.error = e.is_string() ? e.get<std::string>() : e.dump();
+    } else {
+      f.error = state.value("Error", "");
+    }
+    if (state.contains("CausePath")) {
+      ASSIGN_OR_RETURN(json c, Path(raw, state["CausePath"].get<std::string>()));
+      f.cause = c.is_string() ? c.get<std::string>() : c.dump();
+    } else {
+      f.cause = state.value("Cause", "");
+    }
+    failure = f;
+    return json();
+  }
+  if (type == "Parallel" || type == "Map" || type == "Task") {
+    auto out = type == "Parallel" ? RunParallel(state, raw, failure)
+               : type == "Map"    ? RunMap(name, state, raw, failure)
+                                  : RunTask(name, state, raw, failure);
+    if (out.ok() && !failure) next = state.value("Next", "");
+    return out;
+  }
+  ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
+  json output;
+  if (type == "Pass") {
+    json result;
+    if (state.contains("Result")) {
+      result = state["Result"];
+    } else if (state.contains("Parameters")) {
+      ASSIGN_OR_RETURN(result, Expand(state["Parameters"], input, failure));
+      if (failure) return json();
+    } else {
+      result = input;
+    }
+    ASSIGN_OR_RETURN(output, PlaceResult(state, raw, std::move(result), failure));
+    if (failure) return json();
+  } else if (type == "Choice") {
+    for (const json& rule : state["Choices"]) {
+      ASSIGN_OR_RETURN(bool hit, Matches(rule, input, context_));
+      if (hit) {
+        next = rule["Next"].get<std::string>();
+        break;
+      }
+    }
+    if (next.empty()) {
+      if (!state.contains("Default")) {
+        failure = Failure{"States.NoChoiceMatched", fmt::format("No Matches! at state '{}'", name)};
+        return json();
+      }
+      next = state["Default"].get<std::string>();
+    }
+    output = input;
+  } else if (type == "Wait") {
+    RETURN_IF_ERROR(Wait(state, input));
+    output = input;
+  } else {  // Succeed
+    output = input;
+  }
+  ASSIGN_OR_RETURN(output, Filter(state, "OutputPath", output));
+  if (type == "Pass" || type == "Wait") next = state.value("Next", "");
+  return output;
+}
+
+Status Run::Wait(const json& state, const json& input) {
+  std::chrono::milliseconds delay{0};
+  if (state.contains("Seconds")) delay = std::chrono::seconds(state["Seconds"].get<int64_t>());
+  if (state.contains("SecondsPath")) {
+    ASSIGN_OR_RETURN(json s, Path(input, state["SecondsPath"].get<std::string>()));
+    const std::string path = state["SecondsPath"].get<std::string>();
+    if (!s.is_number_integer()) {
+      return InvalidArgument(fmt::format("The SecondsPath parameter cannot be parsed as a long value: {} == {}", path, s.dump()));
+    }
+    if (s.get<int64_t>() < 0) {
+      return InvalidArgument(fmt::format("The SecondsPath parameter references a negative value: {} == {}", path, s.dump()));
+    }
+    delay = std::chrono::seconds(s.get<int64_t>());
+  }
+  std::optional<int64_t> until;
+  if (state.contains("Timestamp")) until = ParseTimestamp(state["Timestamp"].get<std::string>());
+  if (state.contains("TimestampPath")) {
+    ASSIGN_OR_RETURN(json t, Path(input, state["TimestampPath"].get<std::string>()));
+    until = t.is_string() ? ParseTimestamp(t.get<std::string>()) : std::nullopt;
+    if (!until) {
+      return InvalidArgument(fmt::format("The TimestampPath parameter does not reference a valid ISO-8601 timestamp: {}", t.dump()));
+    }
+  }
+  if (until) {
+    *until -= *until % 1000000;  // Step Functions waits until the whole second
+    SleepUntil(*until / 1000);
+  } else {
+    SleepUntil(state_entered_ms_ + delay.count());  // a resumed Wait only waits what is left
+  }
+  return Status::Ok();
+}
+
+}  // namespace loam::workflows::internal

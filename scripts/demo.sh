@@ -26,6 +26,7 @@ done
 .venv/bin/python python/demo/tracking_demo.py --tracking-uri "http://127.0.0.1:$PORT" --data-dir "$DATA_DIR"
 .venv/bin/python python/demo/training_demo.py --endpoint "http://127.0.0.1:$PORT" --data-dir "$DATA_DIR"
 .venv/bin/python python/demo/hosting_demo.py --endpoint "http://127.0.0.1:$PORT"
+.venv/bin/python python/demo/workflow_demo.py --endpoint "http://127.0.0.1:$PORT"
 
 if ((KEEP)); then
   echo "Loam keeps running (pid $SERVER) at http://127.0.0.1:$PORT; stop it with: kill $SERVER"

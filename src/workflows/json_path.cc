@@ -26,11 +26,74 @@ int64_t Resolve(int64_t index, size_t size) {
   return index >= 0 && index < n ? index : -1;
 }
 
+// "@.a.b == 'x'" (inside "[?( ... )]"): a reference path from the item, and an optional
+// comparison with a literal (a quoted string, a number, true, false or null).
+Status ParseFilter(std::string_view inside, std::string_view path, PathStep& step) {
+  size_t op_at = std::string_view::npos;
+  char quote = 0;
+  for (size_t k = 0; k < inside.size() && op_at == std::string_view::npos; ++k) {
+    const char c = inside[k];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '=' || c == '!' || c == '<' || c == '>') {
+      op_at = k;
+    }
+  }
+  std::string_view lhs = inside.substr(0, op_at);
+  while (!lhs.empty() && lhs.back() == ' ') lhs.remove_suffix(1);
+  while (!lhs.empty() && lhs.front() == ' ') lhs.remove_prefix(1);
+  if (lhs.empty() || lhs.front() != '@') {
+    return InvalidArgument(fmt::format("The path '{}' has a filter that does not start with '@'", path));
+  }
+  ASSIGN_OR_RETURN(JsonPath item, ParsePath("$" + std::string(lhs.substr(1))));
+  if (!item.IsReference()) return InvalidArgument(fmt::format("The path '{}' has a filter over more than one node", path));
+  step.kind = PathStep::Kind::kFilter;
+  step.filter_path = std::move(item.steps);
+  if (op_at == std::string_view::npos) return Status::Ok();
+  const size_t op_len = op_at + 1 < inside.size() && inside[op_at + 1] == '=' ? 2 : 1;
+  step.filter_op = std::string(inside.substr(op_at, op_len));
+  if (step.filter_op == "=" || step.filter_op == "!") {
+    return InvalidArgument(fmt::format("The path '{}' has a filter with an unknown operator", path));
+  }
+  std::string rhs(inside.substr(op_at + op_len));
+  rhs.erase(0, rhs.find_first_not_of(' '));
+  rhs.erase(rhs.find_last_not_of(' ') + 1);
+  if (rhs.size() >= 2 && rhs.front() == '\'' && rhs.back() == '\'') {
+    step.filter_value = rhs.substr(1, rhs.size() - 2);
+    return Status::Ok();
+  }
+  step.filter_value = json::parse(rhs, nullptr, /*allow_exceptions=*/false);
+  if (step.filter_value.is_discarded() || step.filter_value.is_structured()) {
+    return InvalidArgument(fmt::format("The path '{}' has a filter with an invalid value '{}'", path, rhs));
+  }
+  return Status::Ok();
+}
+
+bool FilterMatches(const json& item, const PathStep& step) {
+  JsonPath relative;
+  relative.steps = step.filter_path;
+  auto v = Select(item, relative);
+  if (!v.ok()) return false;
+  if (step.filter_op.empty()) return true;
+  const json& a = *v;
+  const json& b = step.filter_value;
+  if (step.filter_op == "==") return a == b;
+  if (step.filter_op == "!=") return a != b;
+  const bool comparable = (a.is_number() && b.is_number()) || (a.is_string() && b.is_string());
+  if (!comparable) return false;
+  if (step.filter_op == "<") return a < b;
+  if (step.filter_op == "<=") return a <= b;
+  if (step.filter_op == ">") return a > b;
+  return a >= b;
+}
+
 }  // namespace
 
 bool JsonPath::IsReference() const {
   for (const auto& s : steps) {
-    if (s.kind == PathStep::Kind::kWildcard || s.kind == PathStep::Kind::kSlice) return false;
+    if (s.kind == PathStep::Kind::kWildcard || s.kind == PathStep::Kind::kSlice || s.kind == PathStep::Kind::kFilter) return false;
   }
   return true;
 }
@@ -75,6 +138,23 @@ StatusOr<JsonPath> ParsePath(std::string_view text) {
         }
         i += 2;
         step.field = std::move(name);
+      } else if (i < text.size() && text[i] == '?') {
+        // "[?( ... )]": the expression runs to the ")]" outside quotes.
+        if (i + 1 >= text.size() || text[i + 1] != '(') return InvalidArgument(fmt::format("The path '{}' has a filter without '('", text));
+        size_t k = i + 2;
+        char quote = 0;
+        for (; k + 1 < text.size(); ++k) {
+          if (quote) {
+            if (text[k] == quote) quote = 0;
+          } else if (text[k] == '\'' || text[k] == '"') {
+            quote = text[k];
+          } else if (text[k] == ')' && text[k + 1] == ']') {
+            break;
+          }
+        }
+        if (k + 1 >= text.size()) return InvalidArgument(fmt::format("The path '{}' has an unterminated filter", text));
+        RETURN_IF_ERROR(ParseFilter(text.substr(i + 2, k - i - 2), text, step));
+        i = k + 2;
       } else {
         const size_t close = text.find(']', i);
         if (close == std::string_view::npos) return InvalidArgument(fmt::format("The path '{}' has an unterminated bracket", text));
@@ -140,9 +220,16 @@ StatusOr<json> Select(const json& root, const JsonPath& path) {
             for (int64_t k = from; k < std::min(to, n); ++k) next.push_back(&(*node)[static_cast<size_t>(k)]);
           }
           break;
+        case PathStep::Kind::kFilter:
+          if (node->is_array() || node->is_object()) {
+            for (const auto& item : *node) {
+              if (FilterMatches(item, step)) next.push_back(&item);
+            }
+          }
+          break;
       }
     }
-    if (step.kind == PathStep::Kind::kWildcard || step.kind == PathStep::Kind::kSlice) multi = true;
+    if (step.kind != PathStep::Kind::kField && step.kind != PathStep::Kind::kIndex) multi = true;
     current = std::move(next);
   }
   if (!multi) return *current.front();

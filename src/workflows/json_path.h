@@ -1,7 +1,8 @@
 // The paths of the Amazon States Language's JSONPath query mode (states-language.net):
 // Reference Paths ("$", "$.a.b", "$['name with spaces']", "$.list[0]", and "$$." for the
 // context object), which select one node and may be written to (ResultPath), and Paths, which
-// may also hold "[*]" and slices "[a:b]" and then select a list of nodes.
+// may also hold "[*]", slices "[a:b]" and filters "[?(@.MetricName == 'rmse')]" and then select
+// a list of nodes.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -16,11 +17,16 @@
 namespace loam::workflows {
 
 struct PathStep {
-  enum class Kind { kField, kIndex, kWildcard, kSlice };
+  enum class Kind { kField, kIndex, kWildcard, kSlice, kFilter };
   Kind kind = Kind::kField;
   std::string field;           // kField
   int64_t index = 0;           // kIndex (negative counts from the end)
   std::optional<int64_t> from, to;  // kSlice
+  // kFilter: the items (of a list, or values of an object) whose node at `filter_path` (from
+  // "@") exists, or compares with `filter_op` ("==", "!=", "<", "<=", ">", ">=") to `filter_value`.
+  std::vector<PathStep> filter_path;
+  std::string filter_op;  // "" for an existence test
+  nlohmann::json filter_value;
 };
 
 struct JsonPath {

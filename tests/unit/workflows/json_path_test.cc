@@ -46,6 +46,32 @@ TEST(JsonPath, ContextPathsAndBadPaths) {
   EXPECT_FALSE(ParsePath("$[x]").ok());
 }
 
+TEST(JsonPath, FiltersSelectTheItemsWhoseFieldComparesWithALiteral) {
+  const json metrics = json::parse(R"({"FinalMetricDataList": [
+      {"MetricName": "train:loss", "Value": 0.5}, {"MetricName": "validation:rmse", "Value": 52.1},
+      {"MetricName": "validation:r2", "Value": 0.41, "Extra": true}]})");
+  auto select = [&](const char* text) {
+    auto p = ParsePath(text);
+    EXPECT_TRUE(p.ok()) << text << ": " << p.status().message();
+    EXPECT_FALSE(p->IsReference());
+    return *Select(metrics, *p);
+  };
+  EXPECT_EQ(select("$.FinalMetricDataList[?(@.MetricName == 'validation:rmse')].Value"), json({52.1}));
+  EXPECT_EQ(select("$.FinalMetricDataList[?(@.MetricName=='validation:rmse')].Value"), json({52.1}));
+  EXPECT_EQ(select("$.FinalMetricDataList[?(@.Value < 1)].MetricName"), json({"train:loss", "validation:r2"}));
+  EXPECT_EQ(select("$.FinalMetricDataList[?(@.Value >= 52.1)].MetricName"), json({"validation:rmse"}));
+  EXPECT_EQ(select("$.FinalMetricDataList[?(@.MetricName != 'train:loss')].Value"), json({52.1, 0.41}));
+  EXPECT_EQ(select("$.FinalMetricDataList[?(@.Extra)].MetricName"), json({"validation:r2"}));
+  EXPECT_EQ(select("$.FinalMetricDataList[?(@.Extra == true)].Value"), json({0.41}));
+  EXPECT_EQ(select("$.FinalMetricDataList[?(@.MetricName == 'a)]b')].Value"), json::array());
+  EXPECT_EQ(select("$.FinalMetricDataList[?(@.Value > 'text')].Value"), json::array());  // numbers never order against strings
+  EXPECT_FALSE(ParsePath("$.list[?(@.a = 1)]").ok());
+  EXPECT_FALSE(ParsePath("$.list[?(.a == 1)]").ok());
+  EXPECT_FALSE(ParsePath("$.list[?(@.a == {)]").ok());
+  EXPECT_FALSE(ParsePath("$.list[?(@.a == 1]").ok());
+  EXPECT_FALSE(ParsePath("$.list[?@.a]").ok());
+}
+
 TEST(JsonPath, AssignCreatesObjectsOnTheWayAndRefusesNonObjects) {
   json doc = {{"a", 1}};
   ASSERT_TRUE(Assign(doc, *ParsePath("$.r.s"), json("v")).ok());

@@ -14,6 +14,10 @@
 #                                      (about 20-25 minutes on 2 CPUs); rewrites only its section
 #   scripts/bench.sh serving           the serving benchmark (bench/serving/) at full size (about
 #                                      3 minutes); rewrites only its section of docs/benchmarks.md
+#   scripts/bench.sh workflows         the workflow benchmark (bench/workflows/; Loam's interpreter
+#                                      against aws-local-stepfunctions from npm, which it installs
+#                                      into bench/workflows/node_modules) at full size (under a
+#                                      minute); rewrites only its section of docs/benchmarks.md
 #   scripts/bench.sh tracking ARGS...  loam_bench_tracking flags (--quick, --runs, --batches,
 #                                      --points, --only search, ...); prints only
 #   scripts/bench.sh jobs ARGS...      bench/jobs/bench_jobs.py flags (--quick, --runs, --queued,
@@ -24,10 +28,13 @@
 #                                      --only Branin,Levy-4, ...); prints only
 #   scripts/bench.sh serving ARGS...   bench/serving/bench_serving.py flags (--quick, --duration,
 #                                      --connections, --soak, ...); prints only
+#   scripts/bench.sh workflows ARGS... bench/workflows/bench_workflows.py flags (--quick, --reps,
+#                                      --latency-runs, ...); prints only
 #   scripts/bench.sh ARGS...           any other flags: as `scripts/bench.sh tracking ARGS...`
 # Results of every run are also left in build/bench-data/results.md (tracking),
 # build/bench-data/jobs-results.md (jobs), build/bench-data/objects-results.md (objects),
-# build/bench-data/tuning-results.md (tuning) and build/bench-data/serving-results.md (serving).
+# build/bench-data/tuning-results.md (tuning), build/bench-data/serving-results.md (serving) and
+# build/bench-data/workflows-results.md (workflows).
 # LOAM_BENCH_KEEP_DATA=1 keeps the scratch data dirs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,11 +45,11 @@ DOC="$ROOT/docs/benchmarks.md"
 PY="$ROOT/.venv/bin/python"
 
 # What to run, with which arguments, and whether to publish.
-RUN_TRACKING=0 RUN_JOBS=0 RUN_OBJECTS=0 RUN_TUNING=0 RUN_SERVING=0 PUBLISH=0
-TRACKING_ARGS=() JOBS_ARGS=() OBJECTS_ARGS=() TUNING_ARGS=() SERVING_ARGS=()
+RUN_TRACKING=0 RUN_JOBS=0 RUN_OBJECTS=0 RUN_TUNING=0 RUN_SERVING=0 RUN_WORKFLOWS=0 PUBLISH=0
+TRACKING_ARGS=() JOBS_ARGS=() OBJECTS_ARGS=() TUNING_ARGS=() SERVING_ARGS=() WORKFLOWS_ARGS=()
 case "${1:-}" in
   "")
-    RUN_TRACKING=1 RUN_JOBS=1 RUN_OBJECTS=1 RUN_TUNING=1 RUN_SERVING=1 PUBLISH=1 ;;
+    RUN_TRACKING=1 RUN_JOBS=1 RUN_OBJECTS=1 RUN_TUNING=1 RUN_SERVING=1 RUN_WORKFLOWS=1 PUBLISH=1 ;;
   tracking)
     shift; RUN_TRACKING=1; TRACKING_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
   jobs)
@@ -53,10 +60,13 @@ case "${1:-}" in
     shift; RUN_TUNING=1; TUNING_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
   serving)
     shift; RUN_SERVING=1; SERVING_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
+  workflows)
+    shift; RUN_WORKFLOWS=1; WORKFLOWS_ARGS=("$@"); (($# == 0)) && PUBLISH=1 ;;
   *)
     if (($# == 1)) && [[ "$1" == "--quick" ]]; then
       RUN_TRACKING=1 RUN_JOBS=1 RUN_OBJECTS=1 TRACKING_ARGS=(--quick) JOBS_ARGS=(--quick) OBJECTS_ARGS=(--quick)
       RUN_TUNING=1 TUNING_ARGS=(--quick) RUN_SERVING=1 SERVING_ARGS=(--quick)
+      RUN_WORKFLOWS=1 WORKFLOWS_ARGS=(--quick)
     else
       RUN_TRACKING=1 TRACKING_ARGS=("$@")  # custom sizes: never overwrite the published figures
     fi ;;
@@ -68,14 +78,20 @@ fi
 TARGETS=(loam)
 ((RUN_TRACKING)) && TARGETS+=(loam_bench_tracking)
 ((RUN_TUNING)) && TARGETS+=(loam_bench_hpo)
+((RUN_WORKFLOWS)) && TARGETS+=(loam_bench_workflows)
 cmake --build "$BUILD" --target "${TARGETS[@]}"
-if ((RUN_JOBS || RUN_OBJECTS || RUN_SERVING)) && ! "$PY" -c "import boto3" 2>/dev/null; then
-  echo "the jobs, objects and serving benchmarks need the project virtualenv with boto3 (.venv): run scripts/setup.sh" >&2
+if ((RUN_JOBS || RUN_OBJECTS || RUN_SERVING || RUN_WORKFLOWS)) && ! "$PY" -c "import boto3" 2>/dev/null; then
+  echo "the jobs, objects, serving and workflows benchmarks need the project virtualenv with boto3 (.venv): run scripts/setup.sh" >&2
   exit 1
 fi
 if ((RUN_SERVING)) && ! command -v wrk >/dev/null 2>&1; then
   echo "the serving benchmark needs wrk (Debian package wrk): run scripts/setup.sh" >&2
   exit 1
+fi
+# The comparison interpreter of the workflow benchmark: its own package and lock, kept apart from
+# tests/node so that the test suite never installs it.
+if ((RUN_WORKFLOWS)) && [[ ! -d bench/workflows/node_modules/aws-local-stepfunctions ]]; then
+  (cd bench/workflows && npm ci --no-audit --no-fund --loglevel=error)
 fi
 mkdir -p "$SCRATCH"
 
@@ -130,10 +146,19 @@ if ((RUN_SERVING)); then
   SERVING_LOAD_AFTER=$(load)
 fi
 
+if ((RUN_WORKFLOWS)); then
+  WORKFLOWS_RESULTS="$SCRATCH/workflows-results.md"
+  WORKFLOWS_LOAD_BEFORE=$(load)
+  "$PY" bench/workflows/bench_workflows.py --loam "$BUILD/loam" --interpreter "$BUILD/loam_bench_workflows" \
+    --scratch "$SCRATCH/workflows" --markdown-out "$WORKFLOWS_RESULTS" ${WORKFLOWS_ARGS[@]+"${WORKFLOWS_ARGS[@]}"}
+  WORKFLOWS_LOAD_AFTER=$(load)
+  cat "$WORKFLOWS_RESULTS"
+fi
+
 if ((PUBLISH == 0)); then
   echo
   echo "(not written to docs/benchmarks.md: only full runs are published — scripts/bench.sh, or"
-  echo " scripts/bench.sh tracking|jobs|objects|tuning|serving without further arguments)"
+  echo " scripts/bench.sh tracking|jobs|objects|tuning|serving|workflows without further arguments)"
   exit 0
 fi
 
@@ -419,6 +444,37 @@ TEXT
   demote "$SERVING_RESULTS"
 }
 
+workflows_section() {
+  cat <<'TEXT'
+## 6. Workflows: state transitions against aws-local-stepfunctions
+
+How fast Loam runs States Language state machines. The benchmark (`bench/workflows/`,
+`scripts/bench.sh workflows`) runs two definitions (`bench/workflows/definitions/`): a counting
+loop of a Pass state (`States.MathAdd`) and a Choice state (`NumericLessThanPath`), and a Map
+whose iterations run a Pass state (`States.Format`), a Choice and a Succeed.
+
+- **In process, like for like**: `loam_bench_workflows` (`bench/workflows/main.cc`) runs each
+  definition with Loam's interpreter as an execution runs in the server (history events made and
+  handed over in batches, here only counted); `bench/workflows/local_sfn.mjs` runs it with the
+  [aws-local-stepfunctions](https://www.npmjs.com/package/aws-local-stepfunctions) interpreter
+  (npm, installed into `bench/workflows/node_modules` by the benchmark, never by the tests).
+  Both validate the definition once outside the timing, run it once unrecorded and then the timed
+  runs; both must give the same output. States/s is states entered over the median run; the ratio
+  is aws-local's median time over Loam's. Goal: at least 10×.
+- **Through the Step Functions API**: the real `loam server` on a fresh data directory; boto3's
+  `stepfunctions` client creates the machines and starts executions, with the history written to
+  SQLite as it goes. The loop has 5,000 iterations there, since Step Functions keeps at most 25,000
+  history events. Times are the server's own start and stop dates.
+- **Latency**: a one-Pass machine, executions started one after another.
+
+### Latest results (workflows)
+
+TEXT
+  machine_table "$WORKFLOWS_LOAD_BEFORE" "$WORKFLOWS_LOAD_AFTER"
+  echo
+  demote "$WORKFLOWS_RESULTS"
+}
+
 # existing_section NAME: the lines between NAME's markers in the current doc, if any.
 existing_section() {
   [[ -f "$DOC" ]] || return 0
@@ -449,7 +505,7 @@ section() {
 
 Generated by `scripts/bench.sh` (do not edit by hand; re-run it). `scripts/bench.sh` runs every
 benchmark at full size and rewrites this file; `scripts/bench.sh tracking`, `scripts/bench.sh jobs`,
-`scripts/bench.sh objects`, `scripts/bench.sh tuning` or `scripts/bench.sh serving` runs one of them and rewrites only its section. `--quick` is a smoke
+`scripts/bench.sh objects`, `scripts/bench.sh tuning`, `scripts/bench.sh serving` or `scripts/bench.sh workflows` runs one of them and rewrites only its section. `--quick` is a smoke
 run with tiny sizes that prints its results without touching this file; so does any run with
 other arguments (`scripts/bench.sh tracking --runs N --only search ...`,
 `scripts/bench.sh jobs --runs N --queued N --sandbox none ...`,
@@ -461,6 +517,7 @@ of its own run.
 3. [Object storage: S3 PUT and GET against the local disk](#3-object-storage-s3-put-and-get-against-the-local-disk)
 4. [Tuning: optimizer quality and suggestion latency](#4-tuning-optimizer-quality-and-suggestion-latency)
 5. [Serving: what the endpoint front end adds](#5-serving-what-the-endpoint-front-end-adds)
+6. [Workflows: state transitions against aws-local-stepfunctions](#6-workflows-state-transitions-against-aws-local-stepfunctions)
 
 INTRO
   section tracking "$RUN_TRACKING" tracking_section
@@ -472,6 +529,8 @@ INTRO
   section tuning "$RUN_TUNING" tuning_section
   echo
   section serving "$RUN_SERVING" serving_section
+  echo
+  section workflows "$RUN_WORKFLOWS" workflows_section
 } >"$DOC.tmp"
 mv "$DOC.tmp" "$DOC"
 echo

@@ -120,8 +120,8 @@ bool Glob(std::string_view text, std::string_view pattern) {
 }
 
 StatusOr<std::optional<json>> Variable(const json& rule, const json& input, const json& context) {
-  ASSIGN_OR_RETURN(JsonPath path, ParsePath(rule["Variable"].get<std::string>()));
-  auto v = Select(path.context ? context : input, path);
+  ASSIGN_OR_RETURN(auto path, CachedPath(rule["Variable"].get<std::string>()));
+  auto v = Select(path->context ? context : input, *path);
   if (v.status().code() == StatusCode::kNotFound) return std::optional<json>();
   if (!v.ok()) return v.status();
   return std::optional<json>(std::move(v).value());
@@ -216,11 +216,11 @@ StatusOr<bool> Matches(const json& rule, const json& input, const json& context)
       if (!variable) return false;
       json operand = expected;
       if (c->second) {
-        ASSIGN_OR_RETURN(JsonPath path, ParsePath(expected.get<std::string>()));
-        auto v = Select(path.context ? context : input, path);
+        ASSIGN_OR_RETURN(auto path, CachedPath(expected.get<std::string>()));
+        auto v = Select(path->context ? context : input, *path);
         if (!v.ok()) {
           return InvalidArgument(fmt::format("States.Runtime: Invalid path '{}' : No results for path: $['{}']",
-                                             path.text, path.text));
+                                             path->text, path->text));
         }
         operand = std::move(v).value();
       }

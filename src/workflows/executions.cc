@@ -54,6 +54,8 @@ json EventJson(const HistoryEvent& e, bool include_data) {
   if (!include_data) {
     for (const char* data : {"input", "output", "parameters"}) details.erase(data);
   }
+  if (details.contains("input")) details["inputDetails"] = {{"truncated", false}};
+  if (details.contains("output")) details["outputDetails"] = {{"truncated", false}};
   out[member] = std::move(details);
   return out;
 }
@@ -179,6 +181,7 @@ ExecutionEnvironment WorkflowService::Environment(const JobRecord& execution, Li
   env.tasks = tasks_.get();
   env.poll_interval = options_.poll_interval;
   env.task_token_seed = execution.doc["tokenSeed"].get<std::string>();
+  env.keep_history = false;  // recorded in the history store as it goes
   if (!live) return env;  // an express execution on the caller's thread: nothing interrupts or waits on it
   const std::string arn = execution.arn;
   env.interruption = [live] {
@@ -287,7 +290,7 @@ void WorkflowService::RunExecution(std::shared_ptr<Live> live, JobRecord executi
 
 Status WorkflowService::Finish(JobRecord& execution, const ExecutionResult& result) {
   execution.status = StatusName(result.status);
-  execution.last_modified_time_ms = result.events.empty() ? options_.clock() : result.events.back().timestamp_ms;
+  execution.last_modified_time_ms = result.last_event_ms > 0 ? result.last_event_ms : options_.clock();
   execution.doc["stopDate"] = execution.last_modified_time_ms;
   if (result.status == ExecutionResult::Status::kSucceeded) {
     execution.doc["output"] = result.output.dump();

@@ -1,6 +1,8 @@
 #include "workflows/intrinsics.h"
 
 #include <fmt/format.h>
+
+#include <unordered_map>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -350,6 +352,16 @@ StatusOr<json> Apply(const IntrinsicCall& call, const std::vector<json>& a, cons
 }  // namespace
 
 bool IsIntrinsic(std::string_view text) { return text.substr(0, 7) == "States."; }
+
+StatusOr<std::shared_ptr<const IntrinsicCall>> CachedIntrinsic(std::string_view text) {
+  thread_local std::unordered_map<std::string, std::shared_ptr<const IntrinsicCall>> cache;
+  if (auto it = cache.find(std::string(text)); it != cache.end()) return it->second;
+  ASSIGN_OR_RETURN(IntrinsicCall parsed, ParseIntrinsic(text));
+  if (cache.size() >= 4096) cache.clear();
+  auto call = std::make_shared<const IntrinsicCall>(std::move(parsed));
+  cache.emplace(std::string(text), call);
+  return call;
+}
 
 StatusOr<IntrinsicCall> ParseIntrinsic(std::string_view text) {
   Parser p(text);

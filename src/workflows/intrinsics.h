@@ -37,6 +37,8 @@ bool IsIntrinsic(std::string_view text);
 
 // InvalidArgument for a malformed call, an unknown function or a wrong number of arguments.
 StatusOr<IntrinsicCall> ParseIntrinsic(std::string_view text);
+// ParseIntrinsic, remembered per thread.
+StatusOr<std::shared_ptr<const IntrinsicCall>> CachedIntrinsic(std::string_view text);
 
 // The call's value; InvalidArgument (States.IntrinsicFailure) with the reason.
 StatusOr<nlohmann::json> EvaluateIntrinsic(const IntrinsicCall& call, const nlohmann::json& input,

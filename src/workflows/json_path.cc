@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <unordered_map>
 
 namespace loam::workflows {
 
@@ -180,6 +181,16 @@ StatusOr<JsonPath> ParsePath(std::string_view text) {
     }
     path.steps.push_back(std::move(step));
   }
+  return path;
+}
+
+StatusOr<std::shared_ptr<const JsonPath>> CachedPath(std::string_view text) {
+  thread_local std::unordered_map<std::string, std::shared_ptr<const JsonPath>> cache;
+  if (auto it = cache.find(std::string(text)); it != cache.end()) return it->second;
+  ASSIGN_OR_RETURN(JsonPath parsed, ParsePath(text));
+  if (cache.size() >= 4096) cache.clear();  // bounded: definitions hold few paths, data-made ones are rare
+  auto path = std::make_shared<const JsonPath>(std::move(parsed));
+  cache.emplace(std::string(text), path);
   return path;
 }
 

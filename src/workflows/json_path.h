@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ struct JsonPath {
 
 // Parses "$..." or "$$...". InvalidArgument says what is wrong and where.
 StatusOr<JsonPath> ParsePath(std::string_view text);
+
+// ParsePath, remembered per thread: an execution evaluates the same few paths over and over.
+StatusOr<std::shared_ptr<const JsonPath>> CachedPath(std::string_view text);
 
 // The node(s) a path selects. A Reference Path gives the node; a path with a wildcard or a slice
 // gives the list of what it matched. NotFound when a step names what is not there (the caller

@@ -39,9 +39,10 @@ class Run {
                                        std::string& next, std::optional<Failure>& failure);
   void Add(const std::string& type, json details);
   void Flush();
-  bool Replaying() const { return cursor_ < recorded_count_; }
+  const std::vector<HistoryEvent>& recorded() const { return env_.recorded; }
+  bool Replaying() const { return cursor_ < recorded().size(); }
   // The recorded event the next Add will replay, if any.
-  const HistoryEvent* Upcoming() const { return Replaying() ? &result_.events[cursor_] : nullptr; }
+  const HistoryEvent* Upcoming() const { return Replaying() ? &recorded()[cursor_] : nullptr; }
   int64_t Now() const;
   // Throws Interrupted when the execution must stop here.
   void Checkpoint();
@@ -51,7 +52,7 @@ class Run {
 
   // -- input and output processing (state_machine.cc)
   StatusOr<json> Path(const json& data, const std::string& text);
-  StatusOr<json> Filter(const json& state, const char* field, const json& data);
+  StatusOr<json> Filter(const json& state, const char* field, json data);
   StatusOr<json> Expand(const json& node, const json& data, std::optional<Failure>& failure);
   StatusOr<json> PlaceResult(const json& state, const json& raw_input, json result, std::optional<Failure>& failure);
   StatusOr<json> Finish(const json& state, const json& raw, json result, std::optional<Failure>& failure);
@@ -69,10 +70,12 @@ class Run {
   const json& def_;
   const ExecutionEnvironment& env_;
   json context_;  // the environment's, with $$.State (and $$.Map, $$.Task) set as the run goes
+  const bool uses_context_;  // whether the definition reads "$$" at all; if not, context_ is not kept up to date
   ExecutionResult result_;
-  size_t recorded_count_ = 0;  // events of result_ that came from env_.recorded
-  size_t cursor_ = 0;          // the next event Add produces (or replays)
-  size_t flushed_ = 0;         // events handed to env_.record (or replayed)
+  size_t cursor_ = 0;                // the next recorded event to replay
+  int64_t produced_ = 0;             // events so far, replayed or new: the last event's id
+  int64_t last_event_ms_ = 0;        // the last event's time
+  std::vector<HistoryEvent> pending_;  // new events not yet handed to env_.record
   int64_t last_flush_ms_ = 0;
   int64_t state_entered_ms_ = 0;                  // when the current state was entered
   std::optional<int64_t> execution_deadline_ms_;  // the definition's TimeoutSeconds

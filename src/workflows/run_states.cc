@@ -20,19 +20,19 @@ StatusOr<json> Run::RunParallel(const json& state, const json& raw, std::optiona
     if (failure) return json();
   }
   Add("ParallelStateStarted", json::object());
-  const json saved_state = context_["State"];
+  const json saved_state = uses_context_ ? context_["State"] : json();
   json results = json::array();
   for (const json& branch : state["Branches"]) {
     json out;
     if (auto f = RunMachine(branch, input, out)) {
-      context_["State"] = saved_state;
+      if (uses_context_) context_["State"] = saved_state;
       Add("ParallelStateFailed", {{"error", f->error}, {"cause", f->cause}});
       failure = f;
       return json();
     }
     results.push_back(std::move(out));
   }
-  context_["State"] = saved_state;
+  if (uses_context_) context_["State"] = saved_state;
   Add("ParallelStateSucceeded", json::object());
   return Finish(state, raw, std::move(results), failure);
 }
@@ -51,12 +51,12 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
   const bool count_limit = state.contains("ToleratedFailureCount");
   const bool percent_limit = state.contains("ToleratedFailurePercentage");
   Add("MapStateStarted", {{"length", items.size()}});
-  const json saved_state = context_["State"];
+  const json saved_state = uses_context_ ? context_["State"] : json();
   json results = json::array();
   size_t failed = 0;
   for (size_t i = 0; i < items.size(); ++i) {
-    context_["Map"] = {{"Item", {{"Index", i}, {"Value", items[i]}}}};
-    context_["State"] = saved_state;
+    if (uses_context_) context_["Map"] = {{"Item", {{"Index", i}, {"Value", items[i]}}}};
+    if (uses_context_) context_["State"] = saved_state;
     json item = items[i];
     if (state.contains(selector)) {
       ASSIGN_OR_RETURN(item, Expand(state[selector], input, failure));
@@ -81,14 +81,14 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
     }
     if (failure) {
       context_.erase("Map");
-      context_["State"] = saved_state;
+      if (uses_context_) context_["State"] = saved_state;
       Add("MapStateFailed", json::object());
       return json();
     }
     results.push_back({{"Error", f->error}, {"Cause", f->cause}});
   }
   context_.erase("Map");
-  context_["State"] = saved_state;
+  if (uses_context_) context_["State"] = saved_state;
   Add("MapStateSucceeded", json::object());
   return Finish(state, raw, std::move(results), failure);
 }
@@ -155,7 +155,7 @@ StatusOr<json> Run::Step(const std::string& name, const json& state, const std::
   } else {  // Succeed
     output = input;
   }
-  ASSIGN_OR_RETURN(output, Filter(state, "OutputPath", output));
+  ASSIGN_OR_RETURN(output, Filter(state, "OutputPath", std::move(output)));
   if (type == "Pass" || type == "Wait") next = state.value("Next", "");
   return output;
 }

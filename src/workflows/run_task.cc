@@ -60,7 +60,7 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
   // A task token names the TaskScheduled event, so a resumed execution hands out the same one.
   std::string token;
   if (resource->pattern == IntegrationPattern::kWaitForTaskToken) {
-    token = fmt::format("{}{:08x}", env_.task_token_seed, cursor_ + 1);
+    token = fmt::format("{}{:08x}", env_.task_token_seed, produced_ + 1);
     context_["Task"] = {{"Token", token}};
   }
   json parameters = input;
@@ -81,10 +81,10 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
   if (heartbeat > 0) scheduled["heartbeatInSeconds"] = heartbeat;
   Add("TaskScheduled", std::move(scheduled));
   Add("TaskStarted", who);
-  const int64_t started_ms = result_.events[cursor_ - 1].timestamp_ms;
+  const int64_t started_ms = last_event_ms_;
   const int64_t deadline_ms = timeout > 0 ? started_ms + timeout * 1000 : kNoDeadline;
   // Started and nothing after it recorded: the call may have been made before the restart.
-  const bool resumed = cursor_ == recorded_count_ && recorded_count_ > 0;
+  const bool resumed = !recorded().empty() && produced_ == static_cast<int64_t>(recorded().size());
 
   std::optional<TaskOutcome> outcome;
   json submitted;
@@ -113,7 +113,7 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
         submitted = call.output;
         is_submitted = true;
         json details = who;
-        details.update(json{{"output", submitted.dump()}, {"outputDetails", {{"truncated", false}}}});
+        details["output"] = submitted.dump();
         Add("TaskSubmitted", std::move(details));
         Flush();
       }
@@ -141,7 +141,7 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
     }
     json details = who;
     if (outcome->ok) {
-      details.update(json{{"output", outcome->output.dump()}, {"outputDetails", {{"truncated", false}}}});
+      details["output"] = outcome->output.dump();
       Add("TaskSucceeded", std::move(details));
     } else {
       details.update(json{{"error", outcome->error}, {"cause", outcome->cause}});

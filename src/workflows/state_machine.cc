@@ -34,21 +34,26 @@ bool ErrorMatches(const json& names, const std::string& error) {
   return false;
 }
 
-json OutputDetails(const json& v) { return {{"output", v.dump()}, {"outputDetails", {{"truncated", false}}}}; }
+// {"name", "<member>": the dumped value}: the details of the events every state records.
+json NamedDetails(const std::string& name, const char* member, std::string dumped) {
+  json d = json::object();
+  d["name"] = name;
+  d[member] = std::move(dumped);
+  return d;
+}
 
 }  // namespace
 
-Run::Run(const json& definition, const ExecutionEnvironment& env) : def_(definition), env_(env), context_(env.context) {
-  result_.events = env.recorded;
-  recorded_count_ = result_.events.size();
-  flushed_ = recorded_count_;
+Run::Run(const json& definition, const ExecutionEnvironment& env)
+    : def_(definition), env_(env), context_(env.context), uses_context_(definition.dump().find("$$") != std::string::npos) {
+  if (env.keep_history) result_.events = env.recorded;
 }
 
 ExecutionResult Run::Go(const json& input) {
   try {
-    Add("ExecutionStarted", {{"input", input.dump()}, {"inputDetails", {{"truncated", false}}}});
+    Add("ExecutionStarted", {{"input", input.dump()}});
     if (def_.contains("TimeoutSeconds")) {
-      execution_deadline_ms_ = result_.events[0].timestamp_ms + def_["TimeoutSeconds"].get<int64_t>() * 1000;
+      execution_deadline_ms_ = last_event_ms_ + def_["TimeoutSeconds"].get<int64_t>() * 1000;
     }
     json output;
     if (std::optional<Failure> failure = RunMachine(def_, input, output)) {
@@ -59,10 +64,10 @@ ExecutionResult Run::Go(const json& input) {
     } else {
       result_.status = ExecutionResult::Status::kSucceeded;
       result_.output = output;
-      Add("ExecutionSucceeded", OutputDetails(output));
+      Add("ExecutionSucceeded", {{"output", output.dump()}});
     }
   } catch (const Interrupted& i) {
-    recorded_count_ = cursor_ = result_.events.size();  // whatever follows is new
+    if (Replaying()) produced_ = static_cast<int64_t>(cursor_ = recorded().size());  // whatever follows is new
     if (i.why == Interrupted::Why::kShutdown) {
       result_.status = ExecutionResult::Status::kInterrupted;
     } else if (i.why == Interrupted::Why::kDiverged) {
@@ -81,6 +86,7 @@ ExecutionResult Run::Go(const json& input) {
     }
   }
   Flush();
+  result_.last_event_ms = last_event_ms_;
   return std::move(result_);
 }
 
@@ -88,16 +94,20 @@ ExecutionResult Run::Go(const json& input) {
 // end: the failure that ended it, or nothing with `output` set.
 std::optional<Failure> Run::RunMachine(const json& machine, json data, json& output) {
   std::string current = machine["StartAt"].get<std::string>();
+  const json& states = machine["States"];
+  std::string dumped;  // `data` as text, when it is what the last state exited with
   while (true) {
-    if (cursor_ >= env_.max_events) {
+    if (static_cast<size_t>(produced_) >= env_.max_events) {
       return Failure{"States.Runtime", fmt::format("The execution reached the limit of {} history events.", env_.max_events)};
     }
     Checkpoint();
-    const json& state = machine["States"][current];
-    const std::string type = state["Type"].get<std::string>();
+    const json& state = states.find(current).value();
+    const std::string& type = state.find("Type")->get_ref<const std::string&>();
     state_entered_ms_ = Now();
-    context_["State"] = {{"Name", current}, {"EnteredTime", IsoTime(state_entered_ms_)}};
-    Add(type + "StateEntered", {{"name", current}, {"input", data.dump()}, {"inputDetails", {{"truncated", false}}}});
+    if (uses_context_) context_["State"] = {{"Name", current}, {"EnteredTime", IsoTime(state_entered_ms_)}};
+    if (dumped.empty()) dumped = data.dump();
+    Add(type + "StateEntered", NamedDetails(current, "input", std::move(dumped)));
+    dumped.clear();
     std::string next;
     std::optional<Failure> failure;
     auto out = StepWithErrorHandling(current, state, type, data, next, failure);
@@ -109,7 +119,8 @@ std::optional<Failure> Run::RunMachine(const json& machine, json data, json& out
     if (const HistoryEvent* e = Upcoming(); e && e->type == type + "StateExited" && e->details.contains("output")) {
       data = json::parse(e->details["output"].get<std::string>());
     }
-    Add(type + "StateExited", {{"name", current}, {"output", data.dump()}, {"outputDetails", {{"truncated", false}}}});
+    dumped = data.dump();
+    Add(type + "StateExited", NamedDetails(current, "output", dumped));
     if (next.empty()) {
       output = std::move(data);
       return std::nullopt;
@@ -127,7 +138,8 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
   std::vector<int64_t> attempts(retriers.size(), 0);
   int64_t retries = 0;
   while (true) {
-    context_["State"]["RetryCount"] = retries++;
+    if (uses_context_) context_["State"]["RetryCount"] = retries;
+    ++retries;
     std::optional<Failure> f;
     auto out = Step(name, state, type, raw, next, f);
     if (!out.ok() || !f) return out;
@@ -174,35 +186,34 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
 // Appends an event, or, while resuming, steps over the recorded one it must equal.
 void Run::Add(const std::string& type, json details) {
   if (Replaying()) {
-    if (result_.events[cursor_].type != type) {
-      // The definition is the execution's own snapshot, so only a changed interpreter gets here.
-      throw Interrupted{Interrupted::Why::kDiverged};
-    }
+    const HistoryEvent& recorded_event = recorded()[cursor_];
+    // The definition is the execution's own snapshot, so only a changed interpreter gets here.
+    if (recorded_event.type != type) throw Interrupted{Interrupted::Why::kDiverged};
+    last_event_ms_ = recorded_event.timestamp_ms;
     ++cursor_;
+    ++produced_;
     return;
   }
   HistoryEvent e;
-  e.id = static_cast<int64_t>(result_.events.size()) + 1;
+  e.id = ++produced_;
   e.previous_event_id = e.id - 1;
-  e.timestamp_ms = Now();
+  e.timestamp_ms = last_event_ms_ = Now();
   e.type = type;
   e.details = std::move(details);
-  result_.events.push_back(std::move(e));
-  cursor_ = result_.events.size();
-  if (result_.events.size() - flushed_ >= 256 || result_.events.back().timestamp_ms - last_flush_ms_ >= 200) Flush();
+  if (env_.keep_history) result_.events.push_back(e);
+  pending_.push_back(std::move(e));
+  if (pending_.size() >= 256 || last_event_ms_ - last_flush_ms_ >= 200) Flush();
 }
 
 void Run::Flush() {
-  if (flushed_ >= result_.events.size()) return;
-  if (env_.record) {
-    env_.record(std::vector<HistoryEvent>(result_.events.begin() + static_cast<std::ptrdiff_t>(flushed_), result_.events.end()));
-  }
-  flushed_ = result_.events.size();
+  if (pending_.empty()) return;
+  if (env_.record) env_.record(pending_);
+  pending_.clear();  // keeps its capacity for the next batch
   last_flush_ms_ = Now();
 }
 
 int64_t Run::Now() const {
-  if (Replaying()) return result_.events[cursor_].timestamp_ms;
+  if (Replaying()) return recorded()[cursor_].timestamp_ms;
   return env_.now_ms ? env_.now_ms() : 0;
 }
 
@@ -236,8 +247,8 @@ void Run::SleepUntil(int64_t deadline_ms) {
 }
 
 StatusOr<json> Run::Path(const json& data, const std::string& text) {
-  ASSIGN_OR_RETURN(JsonPath p, ParsePath(text));
-  auto v = Select(p.context ? context_ : data, p);
+  ASSIGN_OR_RETURN(auto p, CachedPath(text));
+  auto v = Select(p->context ? context_ : data, *p);
   if (v.status().code() == StatusCode::kNotFound) {
     return InvalidArgument(fmt::format("Invalid path '{}' : No results for path: {}", text, text));
   }
@@ -245,7 +256,7 @@ StatusOr<json> Run::Path(const json& data, const std::string& text) {
 }
 
 // InputPath / OutputPath: a Path, "$" when absent, {} when null.
-StatusOr<json> Run::Filter(const json& state, const char* field, const json& data) {
+StatusOr<json> Run::Filter(const json& state, const char* field, json data) {
   if (!state.contains(field)) return data;
   if (state[field].is_null()) return json::object();
   return Path(data, state[field].get<std::string>());
@@ -264,8 +275,8 @@ StatusOr<json> Run::Expand(const json& node, const json& data, std::optional<Fai
   json out = json::object();
   for (const auto& [key, value] : node.items()) {
     if (EndsWith(key, ".$") && IsIntrinsic(value.get<std::string>())) {
-      ASSIGN_OR_RETURN(IntrinsicCall call, ParseIntrinsic(value.get<std::string>()));
-      auto v = EvaluateIntrinsic(call, data, context_);
+      ASSIGN_OR_RETURN(auto call, CachedIntrinsic(value.get<std::string>()));
+      auto v = EvaluateIntrinsic(*call, data, context_);
       if (!v.ok()) {
         failure = Failure{"States.IntrinsicFailure", std::string(v.status().message())};
         return json();
@@ -290,9 +301,9 @@ StatusOr<json> Run::Expand(const json& node, const json& data, std::optional<Fai
 StatusOr<json> Run::PlaceResult(const json& state, const json& raw_input, json result, std::optional<Failure>& failure) {
   if (!state.contains("ResultPath")) return result;
   if (state["ResultPath"].is_null()) return raw_input;
-  ASSIGN_OR_RETURN(JsonPath p, ParsePath(state["ResultPath"].get<std::string>()));
+  ASSIGN_OR_RETURN(auto p, CachedPath(state["ResultPath"].get<std::string>()));
   json out = raw_input;
-  Status placed = Assign(out, p, std::move(result));
+  Status placed = Assign(out, *p, std::move(result));
   if (!placed.ok()) failure = Failure{"States.ReferencePathConflict", std::string(placed.message())};
   return out;
 }
@@ -306,7 +317,7 @@ StatusOr<json> Run::Finish(const json& state, const json& raw, json result, std:
   }
   ASSIGN_OR_RETURN(json output, PlaceResult(state, raw, std::move(result), failure));
   if (failure) return json();
-  return Filter(state, "OutputPath", output);
+  return Filter(state, "OutputPath", std::move(output));
 }
 
 

@@ -38,7 +38,9 @@ struct HistoryEvent {
   int64_t previous_event_id = 0;
   int64_t timestamp_ms = 0;
   std::string type;        // "PassStateEntered", "ExecutionSucceeded", ...
-  nlohmann::json details;  // the event's details member, e.g. {"name", "input"}
+  // The event's details member, e.g. {"name", "input"}; "inputDetails"/"outputDetails" are the
+  // API's to add (nothing is ever truncated).
+  nlohmann::json details;
 };
 
 struct ExecutionResult {
@@ -49,7 +51,8 @@ struct ExecutionResult {
   nlohmann::json output;  // kSucceeded
   std::string error;      // kFailed, kTimedOut
   std::string cause;
-  std::vector<HistoryEvent> events;  // the whole history, replayed events included
+  std::vector<HistoryEvent> events;  // the whole history, replayed events included (with keep_history)
+  int64_t last_event_ms = 0;         // when the last event was recorded
 };
 
 // What a running execution is asked to do at its next checkpoint.
@@ -82,6 +85,9 @@ struct ExecutionEnvironment {
   // New events, in order, as they become durable: before every side effect (a task call, a
   // wait) and at the end; in between they are handed over in batches.
   std::function<void(const std::vector<HistoryEvent>&)> record;
+  // Whether ExecutionResult::events holds the history; a service that persists it through
+  // `record` needs no copy in memory.
+  bool keep_history = true;
   // The history of an execution being resumed (what `record` received before the restart).
   std::vector<HistoryEvent> recorded;
 };

@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Loam's workflow benchmark (scripts/bench.sh workflows): state transitions per second of Loam's
+States Language interpreter against the aws-local-stepfunctions interpreter from npm, on the same
+definitions in the same run, and what the Step Functions API adds on top (history persisted in
+SQLite), including the latency from StartExecution to the first state.
+
+  bench_workflows.py --loam build/loam --interpreter build/loam_bench_workflows --markdown-out F
+
+1. In process, like for like: bench/workflows/main.cc (Loam's interpreter, history events made
+   and handed over in batches as the server does, not stored) and bench/workflows/local_sfn.mjs
+   (aws-local-stepfunctions) run each definition once unrecorded, then REPS times; the median
+   run gives states entered per second, and the ratio is aws-local's median over Loam's.
+2. Through the server: `loam server` on a fresh data directory; boto3's `stepfunctions` client
+   creates the same machines and starts executions; the server's own start and stop dates give
+   the execution time (its history in SQLite included).
+3. Latency: a one-Pass machine, executions started one after another; the StartExecution round
+   trip, the server-recorded time from ExecutionStarted to the first state entered, and the
+   client-observed time from sending StartExecution to DescribeExecution showing SUCCEEDED
+   (polled every millisecond).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFINITIONS = HERE / "definitions"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_json(cmd: list[str]) -> dict:
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=1800)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def workloads(quick: bool) -> list[tuple[str, str, dict, str]]:
+    """(label, definition file, input, what the input is)."""
+    loop = 1_000 if quick else 10_000
+    items = 100 if quick else 1_000
+    return [
+        (f"Pass/Choice loop, {loop:,} iterations", "pass_choice_loop.json", {"iterations": loop},
+         f"{loop:,} iterations"),
+        (f"Map over {items:,} items", "map_items.json", {"items": [{"id": i} for i in range(items)]},
+         f"{items:,} items"),
+    ]
+
+
+def in_process(args, scratch: Path) -> list[dict]:
+    rows = []
+    for label, definition, payload, _ in workloads(args.quick):
+        input_file = scratch / f"{definition}.input.json"
+        input_file.write_text(json.dumps(payload))
+        reps = str(args.reps + 1)
+        loam = run_json([args.interpreter, str(DEFINITIONS / definition), str(input_file), reps])
+        node = run_json([args.node, str(HERE / "local_sfn.mjs"), str(DEFINITIONS / definition), str(input_file), reps])
+        if loam["output"] != node["output"]:
+            sys.exit(f"{definition}: the interpreters disagree on the output")
+        loam_s, node_s = statistics.median(loam["seconds"][1:]), statistics.median(node["seconds"][1:])
+        states = loam["states_entered"]
+        rows.append({"label": label, "states": states, "loam_s": loam_s, "node_s": node_s,
+                     "loam_rate": states / loam_s, "node_rate": states / node_s, "ratio": node_s / loam_s})
+        print(f"{label}: Loam {loam_s * 1000:.1f} ms, aws-local-stepfunctions {node_s * 1000:.1f} ms "
+              f"({states:,} states): {node_s / loam_s:.1f}x", flush=True)
+    return rows
+
+
+class Server:
+    def __init__(self, loam: str, data_dir: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(data_dir.parent / "server.log", "wb")
+        self.proc = subprocess.Popen([loam, "server", "--port", str(self.port), "--data-dir", str(data_dir),
+                                      "--log-level", "warn"], stdout=self.log, stderr=self.log)
+        import requests
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(self.url + "/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                sys.exit("loam server did not start")
+            time.sleep(0.05)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def through_server(args, scratch: Path) -> tuple[list[dict], dict]:
+    import boto3
+    from botocore.config import Config
+
+    server = Server(args.loam, scratch / "server-data")
+    try:
+        sfn = boto3.client("stepfunctions", endpoint_url=server.url, region_name="us-east-1",
+                           aws_access_key_id="x", aws_secret_access_key="x",
+                           config=Config(retries={"total_max_attempts": 1}, max_pool_connections=4))
+        rows = []
+        # Step Functions keeps at most 25,000 history events: 4 per loop iteration.
+        loop = 1_000 if args.quick else 5_000
+        items = 100 if args.quick else 1_000
+        cases = [(f"Pass/Choice loop, {loop:,} iterations", "pass_choice_loop.json", {"iterations": loop}),
+                 (f"Map over {items:,} items", "map_items.json", {"items": [{"id": i} for i in range(items)]})]
+        for label, definition, payload in cases:
+            arn = sfn.create_state_machine(name=Path(definition).stem, definition=(DEFINITIONS / definition).read_text(),
+                                           roleArn="arn:aws:iam::123456789012:role/bench")["stateMachineArn"]
+            seconds, states, events = [], 0, 0
+            for rep in range(args.server_reps + 1):
+                execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))["executionArn"]
+                while (d := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+                    time.sleep(0.005)
+                if d["status"] != "SUCCEEDED":
+                    sys.exit(f"{definition}: {d['status']} {d.get('error')} {d.get('cause')}")
+                if rep == 0:
+                    history, token = [], None
+                    while True:
+                        page = sfn.get_execution_history(executionArn=execution, maxResults=1000,
+                                                         **({"nextToken": token} if token else {}))
+                        history += page["events"]
+                        token = page.get("nextToken")
+                        if not token:
+                            break
+                    states = sum(e["type"].endswith("StateEntered") for e in history)
+                    events = len(history)
+                    continue
+                seconds.append((d["stopDate"] - d["startDate"]).total_seconds())
+            median = statistics.median(seconds)
+            rows.append({"label": label, "states": states, "events": events, "seconds": median, "rate": states / median})
+            print(f"{label} through the API: {median * 1000:.0f} ms, {states:,} states, {events:,} events persisted",
+                  flush=True)
+
+        hello = sfn.create_state_machine(name="hello", roleArn="arn:aws:iam::123456789012:role/bench", definition=json.dumps(
+            {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "world", "End": True}}}))["stateMachineArn"]
+        start_rtt, first_state, to_success = [], [], []
+        for i in range(args.latency_runs + 5):
+            sent = time.perf_counter()
+            execution = sfn.start_execution(stateMachineArn=hello)["executionArn"]
+            answered = time.perf_counter()
+            while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+                time.sleep(0.001)
+            done = time.perf_counter()
+            if i < 5:
+                continue  # warm-up
+            events = sfn.get_execution_history(executionArn=execution)["events"]
+            entered = next(e for e in events if e["type"] == "PassStateEntered")
+            start_rtt.append((answered - sent) * 1000)
+            first_state.append((entered["timestamp"] - events[0]["timestamp"]).total_seconds() * 1000)
+            to_success.append((done - sent) * 1000)
+        latency = {"runs": args.latency_runs,
+                   "start_p50": statistics.median(start_rtt), "start_p95": percentile(start_rtt, 95),
+                   "first_p50": statistics.median(first_state), "first_p95": percentile(first_state, 95),
+                   "done_p50": statistics.median(to_success), "done_p95": percentile(to_success, 95)}
+        print(f"StartExecution round trip p50 {latency['start_p50']:.2f} ms; ExecutionStarted -> first state "
+              f"p50 {latency['first_p50']:.0f} ms; to SUCCEEDED seen p50 {latency['done_p50']:.2f} ms", flush=True)
+        return rows, latency
+    finally:
+        server.stop()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def markdown(args, local: list[dict], served: list[dict], latency: dict) -> str:
+    node_version = subprocess.run([args.node, "--version"], capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"Interpreter runs: {args.reps} timed after one unrecorded, median reported; API runs: {args.server_reps} "
+        f"after one unrecorded; latency: {latency['runs']} executions after 5 unrecorded. "
+        f"aws-local-stepfunctions 3.0.0 on Node.js {node_version}.",
+        "",
+        "### In process: Loam's interpreter against aws-local-stepfunctions",
+        "",
+        "| Workload | States entered | Loam | Loam states/s | aws-local-stepfunctions | aws-local states/s | Ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in local:
+        lines.append(f"| {r['label']} | {r['states']:,} | {r['loam_s'] * 1000:.1f} ms | {r['loam_rate']:,.0f} | "
+                     f"{r['node_s'] * 1000:.1f} ms | {r['node_rate']:,.0f} | **{r['ratio']:.1f}×** |")
+    lines += [
+        "",
+        "Goal: at least 10× aws-local-stepfunctions' state transitions per second.",
+        "",
+        "### Through the Step Functions API (history persisted)",
+        "",
+        "| Workload | States entered | History events | Execution (server's start to stop) | States/s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in served:
+        lines.append(f"| {r['label']} | {r['states']:,} | {r['events']:,} | {r['seconds'] * 1000:.0f} ms | "
+                     f"{r['rate']:,.0f} |")
+    lines += [
+        "",
+        "### StartExecution to the first state",
+        "",
+        "| | p50 | p95 |",
+        "| --- | ---: | ---: |",
+        f"| StartExecution round trip (boto3) | {latency['start_p50']:.2f} ms | {latency['start_p95']:.2f} ms |",
+        f"| ExecutionStarted → PassStateEntered (server's event times, 1 ms resolution) | {latency['first_p50']:.0f} ms "
+        f"| {latency['first_p95']:.0f} ms |",
+        f"| StartExecution sent → SUCCEEDED seen by DescribeExecution (1 ms polling) | {latency['done_p50']:.2f} ms | "
+        f"{latency['done_p95']:.2f} ms |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--loam", required=True)
+    parser.add_argument("--interpreter", required=True, help="build/loam_bench_workflows")
+    parser.add_argument("--node", default=shutil.which("node") or "node")
+    parser.add_argument("--scratch")
+    parser.add_argument("--markdown-out")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--reps", type=int, default=9)
+    parser.add_argument("--server-reps", type=int, default=3)
+    parser.add_argument("--latency-runs", type=int, default=50)
+    args = parser.parse_args()
+    if args.quick:
+        args.reps, args.server_reps, args.latency_runs = 2, 1, 10
+    if not (HERE / "node_modules" / "aws-local-stepfunctions").is_dir():
+        sys.exit("bench/workflows/node_modules lacks aws-local-stepfunctions: cd bench/workflows && npm ci")
+    scratch = Path(args.scratch or tempfile.mkdtemp(prefix="loam-bench-workflows-"))
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    local = in_process(args, scratch)
+    served, latency = through_server(args, scratch)
+    text = markdown(args, local, served, latency)
+    if args.markdown_out:
+        Path(args.markdown_out).write_text(text)
+    else:
+        print(text)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

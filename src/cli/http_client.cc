@@ -1,5 +1,7 @@
 #include "cli/http_client.h"
 
+#include <cstdlib>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -70,6 +72,27 @@ StatusOr<HttpReply> HttpClient::Request(const std::string& method, const std::st
   reply.body = std::move(res.body());
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   return reply;
+}
+
+std::string DefaultEndpoint() {
+  const char* e = std::getenv("LOAM_ENDPOINT");
+  return e && *e ? e : "http://127.0.0.1:7070";
+}
+
+StatusOr<nlohmann::json> CallAwsJson(const HttpClient& client, const std::string& target_prefix,
+                                     const std::string& content_type, const std::string& operation,
+                                     const nlohmann::json& input) {
+  ASSIGN_OR_RETURN(HttpReply reply, client.Request("POST", "/",
+                                                   {{"X-Amz-Target", target_prefix + operation}, {"Content-Type", content_type}},
+                                                   input.dump()));
+  nlohmann::json body = nlohmann::json::parse(reply.body, nullptr, false);
+  if (reply.status != 200) {
+    std::string type = body.is_object() ? body.value("__type", "Error") : "Error";
+    std::string message = body.is_object() ? body.value("message", reply.body) : reply.body;
+    return InvalidArgument(type + ": " + message);
+  }
+  if (body.is_discarded()) return Internal("the server's reply is not JSON");
+  return body;
 }
 
 }  // namespace loam::cli

@@ -1,6 +1,7 @@
 // A small blocking HTTP/1.1 client for the `loam` command-line tools that talk to a server.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,5 +30,14 @@ class HttpClient {
   std::string host_;
   std::string port_;
 };
+
+// $LOAM_ENDPOINT, else http://127.0.0.1:7070.
+std::string DefaultEndpoint();
+
+// One AWS JSON protocol call: POST / with "X-Amz-Target: <target_prefix><operation>". A non-200
+// answer is InvalidArgument "<__type>: <message>".
+StatusOr<nlohmann::json> CallAwsJson(const HttpClient& client, const std::string& target_prefix,
+                                     const std::string& content_type, const std::string& operation,
+                                     const nlohmann::json& input);
 
 }  // namespace loam::cli

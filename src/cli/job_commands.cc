@@ -82,24 +82,8 @@ std::string TimestampSuffix() {
                      tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-std::string DefaultEndpoint() {
-  const char* e = std::getenv("LOAM_ENDPOINT");
-  return e && *e ? e : "http://127.0.0.1:7070";
-}
-
 StatusOr<json> CallSageMaker(const HttpClient& client, const std::string& operation, const json& input) {
-  ASSIGN_OR_RETURN(HttpReply reply, client.Request("POST", "/",
-                                                   {{"X-Amz-Target", "SageMaker." + operation},
-                                                    {"Content-Type", "application/x-amz-json-1.1"}},
-                                                   input.dump()));
-  json body = json::parse(reply.body, nullptr, false);
-  if (reply.status != 200) {
-    std::string type = body.is_object() ? body.value("__type", "Error") : "Error";
-    std::string message = body.is_object() ? body.value("message", reply.body) : reply.body;
-    return InvalidArgument(fmt::format("{}: {}", type, message));
-  }
-  if (body.is_discarded()) return Internal("the server's reply is not JSON");
-  return body;
+  return CallAwsJson(client, "SageMaker.", "application/x-amz-json-1.1", operation, input);
 }
 
 // Prints what is new in each host's log; returns false when the server could not be asked.

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "cli/job_commands.h"
+#include "cli/workflow_commands.h"
 #include "executors/supervisor.h"
 #include "main/server_command.h"
 
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   loam::AddServerCommand(app);
   loam::cli::AddJobCommands(app);
+  loam::cli::AddWorkflowCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

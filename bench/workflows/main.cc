@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   env.keep_history = false;
   env.record = [&entered](const std::vector<loam::workflows::HistoryEvent>& events) {
     for (const auto& e : events) entered += loam::EndsWith(e.type, "StateEntered") ? 1 : 0;
+    return true;
   };
   json seconds = json::array();
   json output;

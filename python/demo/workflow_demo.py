@@ -38,7 +38,6 @@ def pipeline(job, source_dir):
                     "model.$": "$.ModelArtifacts.S3ModelArtifacts",
                     "image.$": "$.AlgorithmSpecification.TrainingImage"},
                 "ResultPath": "$.trained",
-                "Retry": [{"ErrorEquals": ["SageMaker.AmazonSageMakerException"], "MaxAttempts": 2}],
                 "Next": "Quality gate"},
             "Quality gate": {
                 "Type": "Choice",

@@ -68,7 +68,9 @@ struct WorkflowService::Live {
   std::mutex mu;  // guards what follows
   std::condition_variable cv;
   bool abort = false;
+  std::string abort_error, abort_cause;  // what StopExecution gave
   bool shutdown = false;
+  int64_t flushes = 0;  // batches of history made durable
   bool ended = false;
   std::string awaited_token;  // the task token the execution waits on, "" when none
   std::optional<TokenAnswer> answer;
@@ -142,6 +144,9 @@ StatusOr<json> WorkflowService::StartSyncExecution(const json& request) {
   if (input.is_discarded()) {
     return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: the input is not valid JSON");
   }
+  if (input_text.size() > kMaxPayloadBytes) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: larger than 262144 bytes");
+  }
   JobRecord e;
   e.name = sm.name + ":" + name;
   e.arn = fmt::format("arn:aws:states:{}:{}:express:{}:{}:{}", options_.region, options_.account, sm.name, name, NewUuidHex());
@@ -188,14 +193,25 @@ ExecutionEnvironment WorkflowService::Environment(const JobRecord& execution, Li
     std::lock_guard lock(live->mu);
     return live->shutdown ? Interruption::kShutdown : live->abort ? Interruption::kAbort : Interruption::kNone;
   };
+  env.abort_reason = [live] {
+    std::lock_guard lock(live->mu);
+    return std::pair{live->abort_error, live->abort_cause};
+  };
   env.sleep = [live](std::chrono::milliseconds d) {
     std::unique_lock lock(live->mu);
     live->cv.wait_for(lock, d, [&] { return live->abort || live->shutdown; });
   };
-  env.record = [this, arn](const std::vector<HistoryEvent>& events) {
+  env.record = [this, arn, live](const std::vector<HistoryEvent>& events) {
     if (Status s = history_->Append(arn, events); !s.ok()) {
       log::Error("workflow.history_write_failed", {{"execution", arn}, {"error", s.ToString()}});
+      return false;
     }
+    {
+      std::lock_guard lock(live->mu);
+      ++live->flushes;
+    }
+    live->cv.notify_all();
+    return true;
   };
   env.await_token = [this, live](const std::string& token, int64_t deadline_ms, int64_t heartbeat_seconds) {
     {
@@ -294,7 +310,7 @@ Status WorkflowService::Finish(JobRecord& execution, const ExecutionResult& resu
   execution.doc["stopDate"] = execution.last_modified_time_ms;
   if (result.status == ExecutionResult::Status::kSucceeded) {
     execution.doc["output"] = result.output.dump();
-  } else if (result.status != ExecutionResult::Status::kAborted) {
+  } else if (result.status != ExecutionResult::Status::kAborted || !result.error.empty() || !result.cause.empty()) {
     execution.doc["error"] = result.error;
     execution.doc["cause"] = result.cause;
   }
@@ -336,15 +352,31 @@ StatusOr<json> WorkflowService::StopExecution(const json& request) {
     std::lock_guard lock(mu_);
     if (auto it = live_.find(e.arn); it != live_.end()) live = it->second;
   }
+  const std::string error = request.value("error", ""), cause = request.value("cause", "");
   if (!live) {
-    // Not running in this process (a resume that has not started): end it here.
+    // Not running in this process (a resume that has not started): end it here, its history too.
+    ASSIGN_OR_RETURN(auto last, history_->Read(e.arn, 0, 1, /*reverse=*/true));
+    HistoryEvent event;
+    event.id = last.empty() ? 1 : last.front().id + 1;
+    event.previous_event_id = event.id - 1;
+    event.timestamp_ms = options_.clock();
+    event.type = "ExecutionAborted";
+    event.details = json::object();
+    if (!error.empty()) event.details["error"] = error;
+    if (!cause.empty()) event.details["cause"] = cause;
+    RETURN_IF_ERROR(history_->Append(e.arn, {event}));
     ExecutionResult aborted;
     aborted.status = ExecutionResult::Status::kAborted;
+    aborted.error = error;
+    aborted.cause = cause;
+    aborted.last_event_ms = event.timestamp_ms;
     RETURN_IF_ERROR(Finish(e, aborted));
   } else {
     {
       std::lock_guard lock(live->mu);
       live->abort = true;
+      live->abort_error = error;
+      live->abort_cause = cause;
     }
     live->cv.notify_all();
     // The execution records its end (and stops its running job) promptly; answer once it has,
@@ -414,30 +446,33 @@ StatusOr<std::shared_ptr<WorkflowService::Live>> WorkflowService::LiveByToken(co
   return l->second;
 }
 
+// Hands the answer to the waiting execution and returns once the task's end is in the history:
+// an answer acknowledged is never lost to a crash.
+StatusOr<json> WorkflowService::Answer(const std::shared_ptr<Live>& live, const std::string& token, TokenAnswer answer) {
+  std::unique_lock lock(live->mu);
+  if (live->awaited_token != token || live->answer) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
+  const int64_t flushes = live->flushes;
+  live->answer = std::move(answer);
+  live->cv.notify_all();
+  const bool recorded = live->cv.wait_for(lock, std::chrono::seconds(30), [&] { return live->flushes > flushes || live->ended; });
+  if (!recorded || (live->ended && live->flushes == flushes)) {
+    return Unavailable("The task's answer was taken but could not be recorded yet; the execution resumes with it pending");
+  }
+  return json::object();
+}
+
 StatusOr<json> WorkflowService::SendTaskSuccess(const json& request) {
   const std::string token = request["taskToken"].get<std::string>();
   json output = json::parse(request["output"].get<std::string>(), nullptr, /*allow_exceptions=*/false);
   if (output.is_discarded()) return TypedError(StatusCode::kInvalidArgument, kInvalidOutput, "Invalid Output: the output is not valid JSON");
   ASSIGN_OR_RETURN(auto live, LiveByToken(token));
-  {
-    std::lock_guard lock(live->mu);
-    if (live->awaited_token != token || live->answer) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
-    live->answer = TokenAnswer{TokenAnswer::Kind::kSucceeded, std::move(output), "", ""};
-  }
-  live->cv.notify_all();
-  return json::object();
+  return Answer(live, token, TokenAnswer{TokenAnswer::Kind::kSucceeded, std::move(output), "", ""});
 }
 
 StatusOr<json> WorkflowService::SendTaskFailure(const json& request) {
   const std::string token = request["taskToken"].get<std::string>();
   ASSIGN_OR_RETURN(auto live, LiveByToken(token));
-  {
-    std::lock_guard lock(live->mu);
-    if (live->awaited_token != token || live->answer) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
-    live->answer = TokenAnswer{TokenAnswer::Kind::kFailed, nullptr, request.value("error", ""), request.value("cause", "")};
-  }
-  live->cv.notify_all();
-  return json::object();
+  return Answer(live, token, TokenAnswer{TokenAnswer::Kind::kFailed, nullptr, request.value("error", ""), request.value("cause", "")});
 }
 
 StatusOr<json> WorkflowService::SendTaskHeartbeat(const json& request) {

@@ -38,6 +38,8 @@ class Run {
   StatusOr<json> StepWithErrorHandling(const std::string& name, const json& state, const std::string& type, const json& raw,
                                        std::string& next, std::optional<Failure>& failure);
   void Add(const std::string& type, json details);
+  // Hands the new events to env_.record. When they cannot be made durable the execution stops
+  // (Interrupted, as at shutdown) so that nothing it does goes unrecorded.
   void Flush();
   const std::vector<HistoryEvent>& recorded() const { return env_.recorded; }
   bool Replaying() const { return cursor_ < recorded().size(); }
@@ -77,6 +79,8 @@ class Run {
   int64_t last_event_ms_ = 0;        // the last event's time
   std::vector<HistoryEvent> pending_;  // new events not yet handed to env_.record
   int64_t last_flush_ms_ = 0;
+  bool record_failed_ = false;  // a batch of history could not be made durable
+  bool final_ = false;          // the execution is ending: a failed write no longer interrupts it
   int64_t state_entered_ms_ = 0;                  // when the current state was entered
   std::optional<int64_t> execution_deadline_ms_;  // the definition's TimeoutSeconds
 };

@@ -2,6 +2,7 @@
 // timeouts and the Task* history events, and how a resumed execution picks a task up again.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "workflows/run.h"
@@ -74,6 +75,12 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
   ASSIGN_OR_RETURN(int64_t timeout, TaskSeconds(state, input, "TimeoutSeconds"));
   ASSIGN_OR_RETURN(int64_t heartbeat, TaskSeconds(state, input, "HeartbeatSeconds"));
 
+  // Resuming: the parameters the call was scheduled with stand (States.UUID() or the clock in
+  // them would differ now).
+  if (const HistoryEvent* e = Upcoming(); e && e->type == "TaskScheduled" && e->details.contains("parameters")) {
+    parameters = json::parse(e->details["parameters"].get<std::string>(), nullptr, /*allow_exceptions=*/false);
+    if (parameters.is_discarded()) return InvalidArgument("The recorded TaskScheduled event holds parameters that are not JSON");
+  }
   json scheduled = who;
   scheduled["region"] = env_.region;
   scheduled["parameters"] = parameters.dump();
@@ -128,11 +135,16 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
         outcome = TaskOutcome::Failure("States.Timeout", "");
         break;
       }
-      TokenAnswer answer = env_.await_token ? env_.await_token(token, deadline_ms, heartbeat) : TokenAnswer{};
+      // The execution's own deadline ends the wait too; Checkpoint then times the execution out.
+      const int64_t wait_until = execution_deadline_ms_ ? std::min(deadline_ms, *execution_deadline_ms_) : deadline_ms;
+      TokenAnswer answer = env_.await_token ? env_.await_token(token, wait_until, heartbeat) : TokenAnswer{};
       switch (answer.kind) {
         case TokenAnswer::Kind::kSucceeded: outcome = TaskOutcome::Success(std::move(answer.output)); break;
         case TokenAnswer::Kind::kFailed: outcome = TaskOutcome::Failure(answer.error, answer.cause); break;
-        case TokenAnswer::Kind::kTimedOut: outcome = TaskOutcome::Failure("States.Timeout", ""); break;
+        case TokenAnswer::Kind::kTimedOut:
+          Checkpoint();
+          outcome = TaskOutcome::Failure("States.Timeout", "");
+          break;
         case TokenAnswer::Kind::kHeartbeatTimedOut: outcome = TaskOutcome::Failure("States.HeartbeatTimeout", ""); break;
         case TokenAnswer::Kind::kInterrupted:
           if (!env_.await_token) return InvalidArgument("Task tokens cannot be awaited here");

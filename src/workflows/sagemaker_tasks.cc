@@ -4,6 +4,8 @@
 
 #include <array>
 
+#include "common/strings.h"
+
 namespace loam::workflows {
 
 using nlohmann::json;
@@ -81,12 +83,15 @@ TaskOutcome SageMakerTasks::Call(const TaskResource& resource, const json& param
     return TaskOutcome::Failure("States.Runtime", "A SageMaker task's parameters must be a JSON object");
   }
   const std::string operation = OperationOf(resource.action);
-  // A restart may have come between creating the job and recording it: if a job by that name
-  // exists, it is this task's.
-  if (resumed) {
-    if (const JobAction* job = JobOf(resource.action); job && parameters.contains(job->name_member)) {
-      auto described = call_(fmt::format("Describe{}", job->kind), {{job->name_member, parameters[job->name_member]}});
-      const std::string arn_member = fmt::format("{}Arn", job->kind);
+  // A restart may have come between a create call and its answer being recorded: if what it
+  // creates exists by that name (a job, a model, an endpoint config, an endpoint), it is this
+  // task's, and the answer is the create call's.
+  if (resumed && StartsWith(resource.action, "create")) {
+    const std::string kind = operation.substr(6);  // "CreateModel" -> "Model"
+    const std::string name_member = kind + "Name";
+    if (parameters.contains(name_member) && has_operation_("Describe" + kind)) {
+      auto described = call_("Describe" + kind, {{name_member, parameters[name_member]}});
+      const std::string arn_member = kind + "Arn";
       if (described.ok() && described->contains(arn_member)) return TaskOutcome::Success({{arn_member, (*described)[arn_member]}});
     }
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <thread>
 
 #include "common/ids.h"
@@ -67,6 +68,7 @@ ExecutionResult Run::Go(const json& input) {
       Add("ExecutionSucceeded", {{"output", output.dump()}});
     }
   } catch (const Interrupted& i) {
+    final_ = true;  // from here on a failed history write must not throw
     if (Replaying()) produced_ = static_cast<int64_t>(cursor_ = recorded().size());  // whatever follows is new
     if (i.why == Interrupted::Why::kShutdown) {
       result_.status = ExecutionResult::Status::kInterrupted;
@@ -77,7 +79,13 @@ ExecutionResult Run::Go(const json& input) {
       Add("ExecutionFailed", {{"error", result_.error}, {"cause", result_.cause}});
     } else if (i.why == Interrupted::Why::kAbort) {
       result_.status = ExecutionResult::Status::kAborted;
-      Add("ExecutionAborted", json::object());
+      json details = json::object();
+      if (env_.abort_reason) {
+        std::tie(result_.error, result_.cause) = env_.abort_reason();
+        if (!result_.error.empty()) details["error"] = result_.error;
+        if (!result_.cause.empty()) details["cause"] = result_.cause;
+      }
+      Add("ExecutionAborted", std::move(details));
     } else {
       result_.status = ExecutionResult::Status::kTimedOut;
       result_.error = "States.Timeout";
@@ -85,7 +93,11 @@ ExecutionResult Run::Go(const json& input) {
       Add("ExecutionTimedOut", {{"error", result_.error}, {"cause", result_.cause}});
     }
   }
+  final_ = true;
   Flush();
+  // What is not durable did not happen: the execution stays running and resumes from its
+  // history on the next start.
+  if (record_failed_) result_.status = ExecutionResult::Status::kInterrupted;
   result_.last_event_ms = last_event_ms_;
   return std::move(result_);
 }
@@ -207,9 +219,13 @@ void Run::Add(const std::string& type, json details) {
 
 void Run::Flush() {
   if (pending_.empty()) return;
-  if (env_.record) env_.record(pending_);
+  const bool written = !env_.record || env_.record(pending_);
   pending_.clear();  // keeps its capacity for the next batch
   last_flush_ms_ = Now();
+  if (!written) {
+    record_failed_ = true;
+    if (!final_) throw Interrupted{Interrupted::Why::kShutdown};
+  }
 }
 
 int64_t Run::Now() const {

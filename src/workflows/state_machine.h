@@ -49,7 +49,7 @@ struct ExecutionResult {
   enum class Status { kSucceeded, kFailed, kAborted, kTimedOut, kInterrupted };
   Status status = Status::kSucceeded;
   nlohmann::json output;  // kSucceeded
-  std::string error;      // kFailed, kTimedOut
+  std::string error;      // kFailed, kTimedOut (and kAborted when StopExecution gave one)
   std::string cause;
   std::vector<HistoryEvent> events;  // the whole history, replayed events included (with keep_history)
   int64_t last_event_ms = 0;         // when the last event was recorded
@@ -73,6 +73,8 @@ struct ExecutionEnvironment {
   // the calling thread sleeps.
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<Interruption()> interruption;          // unset: never interrupted
+  // The error and cause StopExecution gave, for the ExecutionAborted event.
+  std::function<std::pair<std::string, std::string>()> abort_reason;
   size_t max_events = 25000;                           // Step Functions' history limit
 
   TaskIntegration* tasks = nullptr;                    // unset: a Task state fails with States.Runtime
@@ -82,9 +84,10 @@ struct ExecutionEnvironment {
   // Waits for SendTaskSuccess/Failure on `token`; a heartbeat of 0 means none.
   std::function<TokenAnswer(const std::string& token, int64_t deadline_ms, int64_t heartbeat_seconds)> await_token;
 
-  // New events, in order, as they become durable: before every side effect (a task call, a
-  // wait) and at the end; in between they are handed over in batches.
-  std::function<void(const std::vector<HistoryEvent>&)> record;
+  // New events, in order, to make durable: before every side effect (a task call, a wait) and at
+  // the end; in between in batches. Returns false when they could not be written: the execution
+  // then stops as at shutdown (kInterrupted), to resume from what is durable.
+  std::function<bool(const std::vector<HistoryEvent>&)> record;
   // Whether ExecutionResult::events holds the history; a service that persists it through
   // `record` needs no copy in memory.
   bool keep_history = true;

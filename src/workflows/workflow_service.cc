@@ -161,26 +161,33 @@ StatusOr<json> WorkflowService::ValidateStateMachineDefinition(const json& reque
   return json{{"result", "FAIL"}, {"diagnostics", json::array({d})}, {"truncated", false}};
 }
 
-StatusOr<json> WorkflowService::TagResource(const json& request) {
-  const std::string arn = request["resourceArn"].get<std::string>();
+// Tags belong to state machines and executions (SageMaker's resources have AddTags).
+Status WorkflowService::CheckTaggable(const std::string& arn) {
+  if (!StartsWith(arn, "arn:aws:states:")) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidArn, fmt::format("Invalid Arn: 'Resource type not valid in this context: {}'", arn));
+  }
   ASSIGN_OR_RETURN(bool exists, store_->JobArnExists(arn));
   if (!exists) return TypedError(StatusCode::kNotFound, kResourceNotFound, fmt::format("Resource not found: '{}'", arn));
+  return Status::Ok();
+}
+
+StatusOr<json> WorkflowService::TagResource(const json& request) {
+  const std::string arn = request["resourceArn"].get<std::string>();
+  RETURN_IF_ERROR(CheckTaggable(arn));
   RETURN_IF_ERROR(store_->AddTags(arn, AwsTags(request["tags"])));
   return json::object();
 }
 
 StatusOr<json> WorkflowService::UntagResource(const json& request) {
   const std::string arn = request["resourceArn"].get<std::string>();
-  ASSIGN_OR_RETURN(bool exists, store_->JobArnExists(arn));
-  if (!exists) return TypedError(StatusCode::kNotFound, kResourceNotFound, fmt::format("Resource not found: '{}'", arn));
+  RETURN_IF_ERROR(CheckTaggable(arn));
   RETURN_IF_ERROR(store_->DeleteTags(arn, request["tagKeys"].get<std::vector<std::string>>()));
   return json::object();
 }
 
 StatusOr<json> WorkflowService::ListTagsForResource(const json& request) {
   const std::string arn = request["resourceArn"].get<std::string>();
-  ASSIGN_OR_RETURN(bool exists, store_->JobArnExists(arn));
-  if (!exists) return TypedError(StatusCode::kNotFound, kResourceNotFound, fmt::format("Resource not found: '{}'", arn));
+  RETURN_IF_ERROR(CheckTaggable(arn));
   ASSIGN_OR_RETURN(auto tags, store_->ListTags(arn));
   json out = json::array();
   for (const auto& t : tags) out.push_back({{"key", t.key}, {"value", t.value}});

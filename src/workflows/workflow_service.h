@@ -76,6 +76,7 @@ class WorkflowService {
 
   StatusOr<jobs::JobRecord> StateMachineByArn(const std::string& arn);
   StatusOr<jobs::JobRecord> ExecutionByArn(const std::string& arn);
+  Status CheckTaggable(const std::string& arn);
   StatusOr<nlohmann::json> ParseDefinition(const std::string& text, const std::string& type) const;
   ExecutionEnvironment Environment(const jobs::JobRecord& execution, Live* live);
   void Launch(jobs::JobRecord execution, std::vector<HistoryEvent> recorded);
@@ -83,6 +84,7 @@ class WorkflowService {
   Status Finish(jobs::JobRecord& execution, const ExecutionResult& result);
   void JoinFinished();
   StatusOr<std::shared_ptr<Live>> LiveByToken(const std::string& token);
+  StatusOr<nlohmann::json> Answer(const std::shared_ptr<Live>& live, const std::string& token, TokenAnswer answer);
 
   std::shared_ptr<jobs::JobStore> store_;
   std::shared_ptr<HistoryStore> history_;

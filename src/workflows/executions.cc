@@ -60,6 +60,27 @@ json EventJson(const HistoryEvent& e, bool include_data) {
   return out;
 }
 
+// A start request's execution name (a UUID when absent) and input (JSON, at most 256 KiB).
+struct StartRequest {
+  std::string name, input_text;
+  json input;
+};
+
+StatusOr<StartRequest> ParseStart(const json& request) {
+  StartRequest start;
+  start.name = request.contains("name") ? request["name"].get<std::string>() : NewUuid();
+  RETURN_IF_ERROR(CheckName(start.name));
+  start.input_text = request.value("input", "{}");
+  if (start.input_text.size() > kMaxPayloadBytes) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: larger than 262144 bytes");
+  }
+  start.input = json::parse(start.input_text, nullptr, /*allow_exceptions=*/false);
+  if (start.input.is_discarded()) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: the input is not valid JSON");
+  }
+  return start;
+}
+
 }  // namespace
 
 struct WorkflowService::Live {
@@ -88,16 +109,9 @@ StatusOr<JobRecord> WorkflowService::ExecutionByArn(const std::string& arn) {
 
 StatusOr<json> WorkflowService::StartExecution(const json& request) {
   ASSIGN_OR_RETURN(JobRecord sm, StateMachineByArn(request["stateMachineArn"].get<std::string>()));
-  const std::string name = request.contains("name") ? request["name"].get<std::string>() : NewUuid();
-  RETURN_IF_ERROR(CheckName(name));
-  const std::string input_text = request.value("input", "{}");
-  json input = json::parse(input_text, nullptr, /*allow_exceptions=*/false);
-  if (input.is_discarded()) {
-    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: the input is not valid JSON");
-  }
-  if (input_text.size() > kMaxPayloadBytes) {
-    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: larger than 262144 bytes");
-  }
+  ASSIGN_OR_RETURN(StartRequest start, ParseStart(request));
+  const std::string& name = start.name;
+  const std::string& input_text = start.input_text;
   const int64_t now = options_.clock();
   JobRecord e;
   e.kind = kExecutionKind;
@@ -137,16 +151,10 @@ StatusOr<json> WorkflowService::StartSyncExecution(const json& request) {
     return TypedError(StatusCode::kInvalidArgument, kStateMachineTypeNotSupported,
                       "This operation is not supported by this type of state machine");
   }
-  const std::string name = request.contains("name") ? request["name"].get<std::string>() : NewUuid();
-  RETURN_IF_ERROR(CheckName(name));
-  const std::string input_text = request.value("input", "{}");
-  json input = json::parse(input_text, nullptr, /*allow_exceptions=*/false);
-  if (input.is_discarded()) {
-    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: the input is not valid JSON");
-  }
-  if (input_text.size() > kMaxPayloadBytes) {
-    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: larger than 262144 bytes");
-  }
+  ASSIGN_OR_RETURN(StartRequest start, ParseStart(request));
+  const std::string& name = start.name;
+  const std::string& input_text = start.input_text;
+  const json& input = start.input;
   JobRecord e;
   e.name = sm.name + ":" + name;
   e.arn = fmt::format("arn:aws:states:{}:{}:express:{}:{}:{}", options_.region, options_.account, sm.name, name, NewUuidHex());

@@ -34,6 +34,7 @@ inline constexpr std::string_view kTaskDoesNotExist = "TaskDoesNotExist";
 inline constexpr std::string_view kTaskTimedOut = "TaskTimedOut";
 inline constexpr std::string_view kResourceNotFound = "ResourceNotFound";
 inline constexpr std::string_view kMissingRequiredParameter = "MissingRequiredParameter";
+inline constexpr std::string_view kTooManyTags = "TooManyTags";
 
 // arn:aws:states:<region>:<account>:<type>:<name>[:<name>]: the names after the type.
 struct ArnParts {

@@ -80,7 +80,7 @@ StatusOr<json> WorkflowService::CreateStateMachine(const json& request) {
   } else if (!created.ok()) {
     return created;
   }
-  if (request.contains("tags")) RETURN_IF_ERROR(store_->AddTags(record.arn, AwsTags(request["tags"])));
+  if (request.contains("tags")) RETURN_IF_ERROR(AddTags(record.arn, request["tags"]));
   return json{{"stateMachineArn", record.arn}, {"creationDate", EpochSeconds(record.creation_time_ms)}};
 }
 
@@ -161,6 +161,15 @@ StatusOr<json> WorkflowService::ValidateStateMachineDefinition(const json& reque
   return json{{"result", "FAIL"}, {"diagnostics", json::array({d})}, {"truncated", false}};
 }
 
+// Step Functions names the tag limit TooManyTags (the store's own is SageMaker's wording).
+Status WorkflowService::AddTags(const std::string& arn, const json& tags) {
+  Status added = store_->AddTags(arn, AwsTags(tags));
+  if (added.code() == StatusCode::kResourceExhausted) {
+    return TypedError(StatusCode::kResourceExhausted, kTooManyTags, fmt::format("Too many tags on '{}'", arn));
+  }
+  return added;
+}
+
 // Tags belong to state machines and executions (SageMaker's resources have AddTags).
 Status WorkflowService::CheckTaggable(const std::string& arn) {
   if (!StartsWith(arn, "arn:aws:states:")) {
@@ -174,7 +183,7 @@ Status WorkflowService::CheckTaggable(const std::string& arn) {
 StatusOr<json> WorkflowService::TagResource(const json& request) {
   const std::string arn = request["resourceArn"].get<std::string>();
   RETURN_IF_ERROR(CheckTaggable(arn));
-  RETURN_IF_ERROR(store_->AddTags(arn, AwsTags(request["tags"])));
+  RETURN_IF_ERROR(AddTags(arn, request["tags"]));
   return json::object();
 }
 

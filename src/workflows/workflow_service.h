@@ -77,6 +77,7 @@ class WorkflowService {
   StatusOr<jobs::JobRecord> StateMachineByArn(const std::string& arn);
   StatusOr<jobs::JobRecord> ExecutionByArn(const std::string& arn);
   Status CheckTaggable(const std::string& arn);
+  Status AddTags(const std::string& arn, const nlohmann::json& tags);
   StatusOr<nlohmann::json> ParseDefinition(const std::string& text, const std::string& type) const;
   ExecutionEnvironment Environment(const jobs::JobRecord& execution, Live* live);
   void Launch(jobs::JobRecord execution, std::vector<HistoryEvent> recorded);

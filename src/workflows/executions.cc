@@ -258,6 +258,9 @@ ExecutionEnvironment WorkflowService::Environment(const JobRecord& execution, Li
     lock.unlock();
     std::lock_guard guard(mu_);
     tokens_.erase(token);
+    // A late answer to a closed task is TaskTimedOut, not TaskDoesNotExist (bounded memory).
+    if (closed_tokens_.size() >= 10000) closed_tokens_.clear();
+    closed_tokens_.insert(token);
     return result;
   };
   return env;
@@ -401,6 +404,10 @@ StatusOr<json> WorkflowService::ListExecutions(const json& request) {
     return TypedError(StatusCode::kInvalidArgument, kInvalidArn, "Invalid Arn: 'stateMachineArn is required'");
   }
   ASSIGN_OR_RETURN(JobRecord sm, StateMachineByArn(request["stateMachineArn"].get<std::string>()));
+  if (sm.doc["type"] == "EXPRESS") {
+    return TypedError(StatusCode::kInvalidArgument, kStateMachineTypeNotSupported,
+                      "This operation is not supported by this type of state machine");
+  }
   jobs::JobListQuery q;
   q.kind = kExecutionKind;
   q.parent = sm.arn;
@@ -446,8 +453,15 @@ StatusOr<json> WorkflowService::DescribeStateMachineForExecution(const json& req
 }
 
 StatusOr<std::shared_ptr<WorkflowService::Live>> WorkflowService::LiveByToken(const std::string& token) {
+  // Tokens are a 32-hex-digit execution seed and an 8-hex-digit event number.
+  if (token.size() != 40 || token.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidToken, "Invalid Token: 'Invalid token'");
+  }
   std::lock_guard lock(mu_);
   auto t = tokens_.find(token);
+  if (t == tokens_.end() && closed_tokens_.count(token)) {
+    return TypedError(StatusCode::kInvalidArgument, kTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'");
+  }
   if (t == tokens_.end()) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
   auto l = live_.find(t->second);
   if (l == live_.end()) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
@@ -458,7 +472,9 @@ StatusOr<std::shared_ptr<WorkflowService::Live>> WorkflowService::LiveByToken(co
 // an answer acknowledged is never lost to a crash.
 StatusOr<json> WorkflowService::Answer(const std::shared_ptr<Live>& live, const std::string& token, TokenAnswer answer) {
   std::unique_lock lock(live->mu);
-  if (live->awaited_token != token || live->answer) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
+  if (live->awaited_token != token || live->answer) {
+    return TypedError(StatusCode::kInvalidArgument, kTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'");
+  }
   const int64_t flushes = live->flushes;
   live->answer = std::move(answer);
   live->cv.notify_all();

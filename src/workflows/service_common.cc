@@ -26,6 +26,17 @@ StatusOr<ArnParts> ParseArn(const std::string& arn, std::string_view type, const
   return out;
 }
 
+Status CheckRoleArn(const std::string& arn) {
+  const std::vector<std::string> parts = Split(arn, ':');
+  const bool account = parts.size() >= 6 && parts[4].size() == 12 &&
+                       parts[4].find_first_not_of("0123456789") == std::string::npos;
+  if (parts.size() < 6 || parts[0] != "arn" || !StartsWith(parts[1], "aws") || parts[2] != "iam" || !parts[3].empty() ||
+      !account || !StartsWith(parts[5], "role/") || parts[5].size() <= 5) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidArn, fmt::format("Invalid Role Arn: '{}'", arn));
+  }
+  return Status::Ok();
+}
+
 Status CheckName(const std::string& name) {
   static constexpr std::string_view kForbidden = " <>{}[]?*\"#%\\^|~`$&,;:/";
   for (unsigned char c : name) {

@@ -45,6 +45,11 @@ struct ArnParts {
 // in this region and account.
 StatusOr<ArnParts> ParseArn(const std::string& arn, std::string_view type, const WorkflowOptions& options);
 
+inline constexpr size_t kMaxTags = 50;
+
+// InvalidArn "Invalid Role Arn" unless `arn` is an IAM role ARN (arn:aws:iam::<account>:role/<name>).
+Status CheckRoleArn(const std::string& arn);
+
 // InvalidName for what Step Functions refuses in state machine and execution names: blanks,
 // brackets, wildcards, control characters and "#%\^|~`$&,;:/.
 Status CheckName(const std::string& name);

@@ -52,7 +52,12 @@ Run::Run(const json& definition, const ExecutionEnvironment& env)
 
 ExecutionResult Run::Go(const json& input) {
   try {
-    Add("ExecutionStarted", {{"input", input.dump()}});
+    json started = {{"input", input.dump()}};
+    if (const json* role = env_.context.contains("Execution") ? &env_.context["Execution"] : nullptr;
+        role && role->contains("RoleArn")) {
+      started["roleArn"] = (*role)["RoleArn"];
+    }
+    Add("ExecutionStarted", std::move(started));
     if (def_.contains("TimeoutSeconds")) {
       execution_deadline_ms_ = last_event_ms_ + def_["TimeoutSeconds"].get<int64_t>() * 1000;
     }

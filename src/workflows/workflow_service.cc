@@ -52,6 +52,7 @@ StatusOr<json> WorkflowService::CreateStateMachine(const json& request) {
   const std::string name = request["name"].get<std::string>();
   RETURN_IF_ERROR(CheckName(name));
   const std::string type = request.value("type", "STANDARD");
+  RETURN_IF_ERROR(CheckRoleArn(request["roleArn"].get<std::string>()));
   ASSIGN_OR_RETURN(json definition, ParseDefinition(request["definition"].get<std::string>(), type));
   const int64_t now = options_.clock();
   JobRecord record;
@@ -67,19 +68,23 @@ StatusOr<json> WorkflowService::CreateStateMachine(const json& request) {
                 {"loggingConfiguration", request.value("loggingConfiguration", json{{"level", "OFF"}, {"includeExecutionData", false}})},
                 {"tracingConfiguration", request.value("tracingConfiguration", json{{"enabled", false}})},
                 {"revisionId", NewUuidHex()}};
+  if (request.contains("tags") && request["tags"].size() > kMaxTags) {
+    return TypedError(StatusCode::kResourceExhausted, kTooManyTags, fmt::format("Too many tags on '{}'", record.arn));
+  }
   Status created = store_->CreateJob(record);
   if (created.code() == StatusCode::kAlreadyExists) {
-    // Creating the same machine again is idempotent; a different one by that name is refused.
+    // Creating the same machine again is idempotent (its role and tags are then left as they
+    // are); a different machine by that name is refused.
     ASSIGN_OR_RETURN(JobRecord existing, store_->GetJob(kStateMachineKind, name));
-    if (existing.doc["definition"] != record.doc["definition"] || existing.doc["roleArn"] != record.doc["roleArn"] ||
-        existing.doc["type"] != record.doc["type"]) {
-      return TypedError(StatusCode::kAlreadyExists, kStateMachineAlreadyExists,
-                        fmt::format("State Machine Already Exists: '{}'", existing.arn));
+    for (const char* field : {"definition", "type", "loggingConfiguration", "tracingConfiguration"}) {
+      if (existing.doc[field] != record.doc[field]) {
+        return TypedError(StatusCode::kAlreadyExists, kStateMachineAlreadyExists,
+                          fmt::format("State Machine Already Exists: '{}'", existing.arn));
+      }
     }
-    record = std::move(existing);
-  } else if (!created.ok()) {
-    return created;
+    return json{{"stateMachineArn", existing.arn}, {"creationDate", EpochSeconds(existing.creation_time_ms)}};
   }
+  RETURN_IF_ERROR(created);
   if (request.contains("tags")) RETURN_IF_ERROR(AddTags(record.arn, request["tags"]));
   return json{{"stateMachineArn", record.arn}, {"creationDate", EpochSeconds(record.creation_time_ms)}};
 }
@@ -111,6 +116,7 @@ StatusOr<json> WorkflowService::UpdateStateMachine(const json& request) {
     ASSIGN_OR_RETURN(json definition, ParseDefinition(request["definition"].get<std::string>(), sm.doc["type"].get<std::string>()));
     sm.doc["definition"] = request["definition"];
   }
+  if (request.contains("roleArn")) RETURN_IF_ERROR(CheckRoleArn(request["roleArn"].get<std::string>()));
   for (const char* field : {"roleArn", "loggingConfiguration", "tracingConfiguration"}) {
     if (request.contains(field)) sm.doc[field] = request[field];
   }

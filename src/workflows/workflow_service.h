@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,6 +97,7 @@ class WorkflowService {
   bool shutting_down_ = false;
   std::map<std::string, std::shared_ptr<Live>> live_;  // by execution ARN
   std::map<std::string, std::string> tokens_;          // an awaited task token -> execution ARN
+  std::set<std::string> closed_tokens_;                // tokens whose task has ended
   std::vector<std::thread> finished_;                  // threads of ended executions, to join
 };
 

@@ -12,17 +12,13 @@ from __future__ import annotations
 import io
 import json
 import time
-import uuid
 
-import boto3
 import joblib
 import pytest
-from botocore.config import Config
 
 from conftest import training_server_args
+from sfn_helpers import create_machine, history, sfn_client, types_of, unique, wait_done, wait_for_event
 from sagemaker_helpers import (
-    JOBS_DIR,
-    REGION,
     ROLE_ARN,
     SKLEARN_IMAGE,
     channel,
@@ -36,62 +32,20 @@ from sagemaker_helpers import (
 
 pytestmark = pytest.mark.timeout(300)
 
-TERMINAL = ("SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT")
 R2_METRIC = [{"Name": "validation:r2", "Regex": r"r2 = (-?[0-9.]+)"}]
-
-
-def sfn_client(url: str):
-    return boto3.session.Session().client(
-        "stepfunctions", endpoint_url=url, region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=60))
+TIMEOUT_S = 240.0
 
 
 def name(label: str) -> str:
-    return f"e2e-sfn-{label}-{uuid.uuid4().hex[:8]}"
+    return unique(f"sfn-{label}")
 
 
-def create_machine(sfn, label: str, definition: dict) -> str:
-    return sfn.create_state_machine(name=name(label), definition=json.dumps(definition),
-                                    roleArn="arn:aws:iam::123456789012:role/StepFunctionsWorkflowExecutionRole")[
-        "stateMachineArn"]
-
-
-def wait_execution(sfn, arn: str, server, timeout: float = 240.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        desc = sfn.describe_execution(executionArn=arn)
-        if desc["status"] in TERMINAL:
-            return desc
-        if time.monotonic() > deadline:
-            pytest.fail(f"execution still {desc['status']} after {timeout:.0f}s\n{history_types(sfn, arn)}\n"
-                        f"--- server log ---\n{server.log_tail(4000)}", pytrace=False)
-        time.sleep(0.3)
-
-
-def history(sfn, arn: str) -> list[dict]:
-    events, token = [], None
-    while True:
-        page = sfn.get_execution_history(executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {}))
-        events += page["events"]
-        token = page.get("nextToken")
-        if not token:
-            return events
+def wait_execution(sfn, arn: str, server) -> dict:
+    return wait_done(sfn, arn, timeout=TIMEOUT_S, server=server)
 
 
 def history_types(sfn, arn: str) -> list[str]:
-    return [e["type"] for e in history(sfn, arn)]
-
-
-def wait_for_event(sfn, arn: str, event_type: str, server, timeout: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        for e in history(sfn, arn):
-            if e["type"] == event_type:
-                return e
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {event_type} after {timeout:.0f}s: {history_types(sfn, arn)}\n{server.log_tail(3000)}",
-                        pytrace=False)
-        time.sleep(0.2)
+    return types_of(history(sfn, arn))
 
 
 def train_parameters(job_request: dict) -> dict:
@@ -311,7 +265,7 @@ def test_stop_execution_stops_the_training_job_it_waits_for(training_server, sfn
     machine = sleep_machine(sfn, tmp_path, 0, "stop")
     job = name("sleep")
     execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"TrainingJobName": job}))["executionArn"]
-    wait_for_event(sfn, execution, "TaskSubmitted", training_server)
+    wait_for_event(sfn, execution, "TaskSubmitted", server=training_server)
     sfn.stop_execution(executionArn=execution, error="Operator", cause="no longer needed")
     assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
     assert history_types(sfn, execution)[-1] == "ExecutionAborted"
@@ -327,7 +281,7 @@ def test_restart_resumes_the_execution_without_creating_the_job_again(loam_serve
     machine = sleep_machine(sfn, tmp_path, 4, "restart")
     job = name("sleep")
     execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"TrainingJobName": job}))["executionArn"]
-    wait_for_event(sfn, execution, "TaskSubmitted", srv)
+    wait_for_event(sfn, execution, "TaskSubmitted", server=srv)
     before = history(sfn, execution)
     srv.kill9()
     srv.start()

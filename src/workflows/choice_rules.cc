@@ -119,9 +119,9 @@ bool Glob(std::string_view text, std::string_view pattern) {
   return !text.empty() && text[0] == want && Glob(text.substr(1), pattern.substr(used));
 }
 
-StatusOr<std::optional<json>> Variable(const json& rule, const json& input, const json& context) {
+StatusOr<std::optional<json>> Variable(const json& rule, const json& input, const PathRoots& roots) {
   ASSIGN_OR_RETURN(auto path, CachedPath(rule["Variable"].get<std::string>()));
-  auto v = Select(path->context ? context : input, *path);
+  auto v = SelectFrom(input, roots, *path);
   if (v.status().code() == StatusCode::kNotFound) return std::optional<json>();
   if (!v.ok()) return v.status();
   return std::optional<json>(std::move(v).value());
@@ -151,7 +151,7 @@ Status ValidateChoiceRule(const json& rule, const std::string& where, bool top_l
   if (auto p = ParsePath(rule["Variable"].get<std::string>()); !p.ok()) return invalid(std::string(p.status().message()));
   int operators = 0;
   for (const auto& [key, value] : rule.items()) {
-    if (key == "Variable" || key == "Next" || key == "Comment") continue;
+    if (key == "Variable" || key == "Next" || key == "Comment" || (top_level && key == "Assign")) continue;
     if (auto c = ComparisonOf(key)) {
       ++operators;
       if (c->second) {
@@ -173,29 +173,29 @@ Status ValidateChoiceRule(const json& rule, const std::string& where, bool top_l
   return Status::Ok();
 }
 
-StatusOr<bool> Matches(const json& rule, const json& input, const json& context) {
+StatusOr<bool> Matches(const json& rule, const json& input, const PathRoots& roots) {
   if (rule.contains("And")) {
     for (const auto& r : rule["And"]) {
-      ASSIGN_OR_RETURN(bool m, Matches(r, input, context));
+      ASSIGN_OR_RETURN(bool m, Matches(r, input, roots));
       if (!m) return false;
     }
     return true;
   }
   if (rule.contains("Or")) {
     for (const auto& r : rule["Or"]) {
-      ASSIGN_OR_RETURN(bool m, Matches(r, input, context));
+      ASSIGN_OR_RETURN(bool m, Matches(r, input, roots));
       if (m) return true;
     }
     return false;
   }
   if (rule.contains("Not")) {
-    ASSIGN_OR_RETURN(bool m, Matches(rule["Not"], input, context));
+    ASSIGN_OR_RETURN(bool m, Matches(rule["Not"], input, roots));
     return !m;
   }
-  ASSIGN_OR_RETURN(std::optional<json> variable, Variable(rule, input, context));
+  ASSIGN_OR_RETURN(std::optional<json> variable, Variable(rule, input, roots));
   for (const auto& [key, expected] : rule.items()) {
     if (key == "IsPresent") return variable.has_value() == expected.get<bool>();
-    if (key == "Variable" || key == "Next" || key == "Comment") continue;
+    if (key == "Variable" || key == "Next" || key == "Comment" || key == "Assign") continue;
     if (!variable) {
       const std::string text = rule["Variable"].get<std::string>();
       return InvalidArgument(
@@ -217,7 +217,7 @@ StatusOr<bool> Matches(const json& rule, const json& input, const json& context)
       json operand = expected;
       if (c->second) {
         ASSIGN_OR_RETURN(auto path, CachedPath(expected.get<std::string>()));
-        auto v = Select(path->context ? context : input, *path);
+        auto v = SelectFrom(input, roots, *path);
         if (!v.ok()) {
           return InvalidArgument(fmt::format("States.Runtime: Invalid path '{}' : No results for path: $['{}']",
                                              path->text, path->text));

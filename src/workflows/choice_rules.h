@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "workflows/json_path.h"
 
 namespace loam::workflows {
 
@@ -18,6 +19,6 @@ Status ValidateChoiceRule(const nlohmann::json& rule, const std::string& where, 
 // Whether `rule` matches the state's input (`context` for "$$." paths). A Variable that is
 // missing is a States.Runtime error for every operator but IsPresent (which tests exactly
 // that), as is a *Path operand that is missing.
-StatusOr<bool> Matches(const nlohmann::json& rule, const nlohmann::json& input, const nlohmann::json& context);
+StatusOr<bool> Matches(const nlohmann::json& rule, const nlohmann::json& input, const PathRoots& roots);
 
 }  // namespace loam::workflows

@@ -370,7 +370,7 @@ StatusOr<IntrinsicCall> ParseIntrinsic(std::string_view text) {
   return call;
 }
 
-StatusOr<json> EvaluateIntrinsic(const IntrinsicCall& call, const json& input, const json& context) {
+StatusOr<json> EvaluateIntrinsic(const IntrinsicCall& call, const json& input, const PathRoots& roots) {
   std::vector<json> values;
   std::vector<std::string> raw;
   for (const IntrinsicArg& arg : call.args) {
@@ -380,7 +380,7 @@ StatusOr<json> EvaluateIntrinsic(const IntrinsicCall& call, const json& input, c
         raw.push_back(arg.raw);
         break;
       case IntrinsicArg::Kind::kPath: {
-        auto v = Select(arg.path.context ? context : input, arg.path);
+        auto v = SelectFrom(input, roots, arg.path);
         if (!v.ok()) {
           return InvalidArgument(fmt::format("Invalid arguments in States.{}: the path '{}' was not found in the input",
                                              call.function, arg.path.text));
@@ -390,7 +390,7 @@ StatusOr<json> EvaluateIntrinsic(const IntrinsicCall& call, const json& input, c
         break;
       }
       case IntrinsicArg::Kind::kCall: {
-        ASSIGN_OR_RETURN(json v, EvaluateIntrinsic(*arg.call, input, context));
+        ASSIGN_OR_RETURN(json v, EvaluateIntrinsic(*arg.call, input, roots));
         values.push_back(std::move(v));
         raw.emplace_back();
         break;

@@ -42,6 +42,6 @@ StatusOr<std::shared_ptr<const IntrinsicCall>> CachedIntrinsic(std::string_view 
 
 // The call's value; InvalidArgument (States.IntrinsicFailure) with the reason.
 StatusOr<nlohmann::json> EvaluateIntrinsic(const IntrinsicCall& call, const nlohmann::json& input,
-                                           const nlohmann::json& context);
+                                           const PathRoots& roots);
 
 }  // namespace loam::workflows

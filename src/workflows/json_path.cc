@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <unordered_map>
 
@@ -103,9 +104,19 @@ StatusOr<JsonPath> ParsePath(std::string_view text) {
   JsonPath path;
   path.text = std::string(text);
   size_t i = 0;
+  auto name_char = [](char c, bool first) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || (!first && std::isdigit(static_cast<unsigned char>(c)));
+  };
   if (text.substr(0, 2) == "$$") {
     path.context = true;
     i = 2;
+  } else if (text.size() > 1 && text[0] == '$' && name_char(text[1], true)) {
+    i = 1;
+    while (i < text.size() && name_char(text[i], false)) ++i;
+    path.variable = std::string(text.substr(1, i - 1));
+    if (i < text.size() && text[i] != '.' && text[i] != '[') {
+      return InvalidArgument(fmt::format("The path '{}' has an invalid variable name", text));
+    }
   } else if (text.substr(0, 1) == "$") {
     i = 1;
   } else {
@@ -194,6 +205,14 @@ StatusOr<std::shared_ptr<const JsonPath>> CachedPath(std::string_view text) {
   return path;
 }
 
+StatusOr<json> SelectFrom(const json& data, const PathRoots& roots, const JsonPath& path) {
+  if (path.context) return Select(roots.context ? *roots.context : json::object(), path);
+  if (path.variable.empty()) return Select(data, path);
+  const json* value = roots.variable ? roots.variable(path.variable) : nullptr;
+  if (!value) return NotFound(fmt::format("The variable '${}' is not defined", path.variable));
+  return Select(*value, path);
+}
+
 StatusOr<json> Select(const json& root, const JsonPath& path) {
   std::vector<const json*> current = {&root};
   bool multi = false;
@@ -250,7 +269,7 @@ StatusOr<json> Select(const json& root, const JsonPath& path) {
 }
 
 Status Assign(json& root, const JsonPath& path, json value) {
-  if (!path.IsReference() || path.context) {
+  if (!path.IsReference() || path.context || !path.variable.empty()) {
     return InvalidArgument(fmt::format("'{}' is not a Reference Path into the state's input", path.text));
   }
   json* node = &root;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,16 +34,28 @@ struct PathStep {
 struct JsonPath {
   std::string text;      // as written
   bool context = false;  // "$$": the context object rather than the input
+  std::string variable;  // "$name...": the workflow variable `name` rather than the input
   std::vector<PathStep> steps;
   // A Reference Path: only fields and indices, so it names exactly one node.
   bool IsReference() const;
 };
 
-// Parses "$..." or "$$...". InvalidArgument says what is wrong and where.
+// Parses "$...", "$$..." or "$name..." (a workflow variable: a letter or "_", then letters,
+// digits and "_"). InvalidArgument says what is wrong and where.
 StatusOr<JsonPath> ParsePath(std::string_view text);
 
 // ParsePath, remembered per thread: an execution evaluates the same few paths over and over.
 StatusOr<std::shared_ptr<const JsonPath>> CachedPath(std::string_view text);
+
+// Where a path starts: "$" the data it is given, "$$" the context object, "$name" a variable.
+struct PathRoots {
+  const nlohmann::json* context = nullptr;
+  // The variable's value, or nullptr when no such variable is in scope.
+  std::function<const nlohmann::json*(const std::string& name)> variable;
+};
+
+// Select from the root the path names: NotFound also when its variable is not in scope.
+StatusOr<nlohmann::json> SelectFrom(const nlohmann::json& data, const PathRoots& roots, const JsonPath& path);
 
 // The node(s) a path selects. A Reference Path gives the node; a path with a wildcard or a slice
 // gives the list of what it matched. NotFound when a step names what is not there (the caller

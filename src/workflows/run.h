@@ -10,12 +10,26 @@
 #include <vector>
 
 #include "common/status.h"
+#include "workflows/json_path.h"
 #include "workflows/state_machine.h"
 
 namespace loam::workflows::internal {
 
 struct Failure {
   std::string error, cause;
+};
+
+// The workflow variables in scope: the definition's own, then one more for each Parallel branch
+// or Map iteration being run (they read the outer ones; what they assign stays in them).
+class VariableScope {
+ public:
+  explicit VariableScope(std::vector<nlohmann::json>& scopes) : scopes_(scopes) { scopes_.emplace_back(nlohmann::json::object()); }
+  ~VariableScope() { scopes_.pop_back(); }
+  VariableScope(const VariableScope&) = delete;
+  VariableScope& operator=(const VariableScope&) = delete;
+
+ private:
+  std::vector<nlohmann::json>& scopes_;
 };
 
 // Thrown inside the execution's own thread to unwind every nested machine at once when the
@@ -59,6 +73,16 @@ class Run {
   StatusOr<json> PlaceResult(const json& state, const json& raw_input, json result, std::optional<Failure>& failure);
   StatusOr<json> Finish(const json& state, const json& raw, json result, std::optional<Failure>& failure);
 
+  // -- variables (state_machine.cc)
+  // What the state's (or a Choice rule's, or a catcher's) Assign is evaluated against when the
+  // state ends well; the values take effect then, so every expression of the state reads the
+  // values it entered with.
+  void SetAssign(const json& holder, const json& dollar);
+  // Evaluates the pending Assign and puts the variables in the innermost scope; the names and
+  // values (as JSON text) go into the StateExited event's assignedVariables.
+  StatusOr<json> ApplyAssign(std::optional<Failure>& failure);
+  const json* Variable(const std::string& name) const;
+
   // -- states (run_states.cc, run_task.cc)
   StatusOr<json> Step(const std::string& name, const json& state, const std::string& type, const json& raw, std::string& next,
                       std::optional<Failure>& failure);
@@ -73,6 +97,10 @@ class Run {
   const ExecutionEnvironment& env_;
   json context_;  // the environment's, with $$.State (and $$.Map, $$.Task) set as the run goes
   const bool uses_context_;  // whether the definition reads "$$" at all; if not, context_ is not kept up to date
+  std::vector<json> scopes_;   // the workflow variables, outermost first
+  PathRoots roots_;            // "$$" is context_, "$name" looks in scopes_
+  const json* assign_ = nullptr;  // the Assign to apply when the current state ends, if any
+  json assign_dollar_;            // what "$" means in it
   ExecutionResult result_;
   size_t cursor_ = 0;                // the next recorded event to replay
   int64_t produced_ = 0;             // events so far, replayed or new: the last event's id

@@ -24,7 +24,12 @@ StatusOr<json> Run::RunParallel(const json& state, const json& raw, std::optiona
   json results = json::array();
   for (const json& branch : state["Branches"]) {
     json out;
-    if (auto f = RunMachine(branch, input, out)) {
+    std::optional<Failure> f;
+    {
+      VariableScope scope(scopes_);  // a branch reads the outer variables; what it assigns stays in it
+      f = RunMachine(branch, input, out);
+    }
+    if (f) {
       if (uses_context_) context_["State"] = saved_state;
       Add("ParallelStateFailed", {{"error", f->error}, {"cause", f->cause}});
       failure = f;
@@ -34,6 +39,7 @@ StatusOr<json> Run::RunParallel(const json& state, const json& raw, std::optiona
   }
   if (uses_context_) context_["State"] = saved_state;
   Add("ParallelStateSucceeded", json::object());
+  SetAssign(state, results);  // Assign sees the raw result, before ResultSelector
   return Finish(state, raw, std::move(results), failure);
 }
 
@@ -64,7 +70,11 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
     }
     Add("MapIterationStarted", {{"index", i}, {"name", name}});
     json out;
-    std::optional<Failure> f = RunMachine(processor, std::move(item), out);
+    std::optional<Failure> f;
+    {
+      VariableScope scope(scopes_);  // so does each iteration
+      f = RunMachine(processor, std::move(item), out);
+    }
     if (!f) {
       Add("MapIterationSucceeded", {{"index", i}, {"name", name}});
       results.push_back(std::move(out));
@@ -90,6 +100,7 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
   context_.erase("Map");
   if (uses_context_) context_["State"] = saved_state;
   Add("MapStateSucceeded", json::object());
+  SetAssign(state, results);  // Assign sees the raw result, before ResultSelector
   return Finish(state, raw, std::move(results), failure);
 }
 
@@ -131,13 +142,15 @@ StatusOr<json> Run::Step(const std::string& name, const json& state, const std::
     } else {
       result = input;
     }
+    SetAssign(state, result);  // a Pass state's Assign sees its result
     ASSIGN_OR_RETURN(output, PlaceResult(state, raw, std::move(result), failure));
     if (failure) return json();
   } else if (type == "Choice") {
     for (const json& rule : state["Choices"]) {
-      ASSIGN_OR_RETURN(bool hit, Matches(rule, input, context_));
+      ASSIGN_OR_RETURN(bool hit, Matches(rule, input, roots_));
       if (hit) {
         next = rule["Next"].get<std::string>();
+        SetAssign(rule, input);  // the matching rule's Assign, not the state's
         break;
       }
     }
@@ -147,10 +160,12 @@ StatusOr<json> Run::Step(const std::string& name, const json& state, const std::
         return json();
       }
       next = state["Default"].get<std::string>();
+      SetAssign(state, input);
     }
     output = input;
   } else if (type == "Wait") {
     RETURN_IF_ERROR(Wait(state, input));
+    SetAssign(state, input);
     output = input;
   } else {  // Succeed
     output = input;

@@ -165,6 +165,7 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
     failure = Failure{outcome->error, outcome->cause};
     return json();
   }
+  SetAssign(state, outcome->output);  // Assign sees the raw result, before ResultSelector
   return Finish(state, raw, std::move(outcome->output), failure);
 }
 

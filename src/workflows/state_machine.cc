@@ -47,6 +47,9 @@ json NamedDetails(const std::string& name, const char* member, std::string dumpe
 
 Run::Run(const json& definition, const ExecutionEnvironment& env)
     : def_(definition), env_(env), context_(env.context), uses_context_(definition.dump().find("$$") != std::string::npos) {
+  scopes_.emplace_back(json::object());
+  roots_.context = &context_;
+  roots_.variable = [this](const std::string& name) { return Variable(name); };
   if (env.keep_history) result_.events = env.recorded;
 }
 
@@ -131,13 +134,21 @@ std::optional<Failure> Run::RunMachine(const json& machine, json data, json& out
     if (failure) return failure;
     if (!out.ok()) return Failure{"States.Runtime", std::string(out.status().message())};
     data = std::move(out).value();
+    auto assigned = ApplyAssign(failure);
+    if (failure) return failure;
+    if (!assigned.ok()) return Failure{"States.Runtime", std::string(assigned.status().message())};
     // What a state gave before a restart stands, even where running it again would differ
     // (States.UUID, the clock).
     if (const HistoryEvent* e = Upcoming(); e && e->type == type + "StateExited" && e->details.contains("output")) {
       data = json::parse(e->details["output"].get<std::string>());
     }
     dumped = data.dump();
-    Add(type + "StateExited", NamedDetails(current, "output", dumped));
+    json exited = NamedDetails(current, "output", dumped);
+    if (!assigned->empty()) {
+      exited["assignedVariables"] = std::move(assigned).value();
+      exited["assignedVariablesDetails"] = {{"truncated", false}};
+    }
+    Add(type + "StateExited", std::move(exited));
     if (next.empty()) {
       output = std::move(data);
       return std::nullopt;
@@ -158,6 +169,7 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
     if (uses_context_) context_["State"]["RetryCount"] = retries;
     ++retries;
     std::optional<Failure> f;
+    assign_ = nullptr;  // only an attempt that ends well assigns
     auto out = Step(name, state, type, raw, next, f);
     if (!out.ok() || !f) return out;
     if (retriers.empty() && catchers.empty()) {
@@ -184,6 +196,8 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
     for (const json& c : catchers) {
       if (!ErrorMatches(c["ErrorEquals"], f->error)) continue;
       json error = {{"Error", f->error}, {"Cause", f->cause}};
+      assign_ = nullptr;
+      SetAssign(c, error);  // a caught failure assigns the catcher's variables, not the state's
       std::optional<Failure> conflict;
       // A catcher without ResultPath replaces the input with the error output ("$").
       ASSIGN_OR_RETURN(json output, c.contains("ResultPath") ? PlaceResult(c, raw, std::move(error), conflict)
@@ -198,6 +212,42 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
     failure = f;
     return json();
   }
+}
+
+void Run::SetAssign(const json& holder, const json& dollar) {
+  auto it = holder.find("Assign");
+  if (it == holder.end()) return;
+  assign_ = &*it;
+  assign_dollar_ = dollar;
+}
+
+const json* Run::Variable(const std::string& name) const {
+  for (auto scope = scopes_.rbegin(); scope != scopes_.rend(); ++scope) {
+    if (auto it = scope->find(name); it != scope->end()) return &*it;
+  }
+  return nullptr;
+}
+
+StatusOr<json> Run::ApplyAssign(std::optional<Failure>& failure) {
+  json assigned = json::object();  // name -> value as JSON text, for the StateExited event
+  if (!assign_) return assigned;
+  const json* tmpl = assign_;
+  assign_ = nullptr;
+  json values;
+  // Resuming: the values recorded stand (States.UUID() in them would differ now).
+  if (const HistoryEvent* e = Upcoming(); e && EndsWith(e->type, "StateExited") && e->details.contains("assignedVariables")) {
+    values = json::object();
+    for (const auto& [name, text] : e->details["assignedVariables"].items()) values[name] = json::parse(text.get<std::string>());
+  } else {
+    ASSIGN_OR_RETURN(values, Expand(*tmpl, assign_dollar_, failure));
+    if (failure) return assigned;
+  }
+  // Every value was computed from the values the state entered with; now they take effect.
+  for (auto& [name, value] : values.items()) {
+    assigned[name] = value.dump();
+    scopes_.back()[name] = std::move(value);
+  }
+  return assigned;
 }
 
 // Appends an event, or, while resuming, steps over the recorded one it must equal.
@@ -269,7 +319,7 @@ void Run::SleepUntil(int64_t deadline_ms) {
 
 StatusOr<json> Run::Path(const json& data, const std::string& text) {
   ASSIGN_OR_RETURN(auto p, CachedPath(text));
-  auto v = Select(p->context ? context_ : data, *p);
+  auto v = SelectFrom(data, roots_, *p);
   if (v.status().code() == StatusCode::kNotFound) {
     return InvalidArgument(fmt::format("Invalid path '{}' : No results for path: {}", text, text));
   }
@@ -297,7 +347,7 @@ StatusOr<json> Run::Expand(const json& node, const json& data, std::optional<Fai
   for (const auto& [key, value] : node.items()) {
     if (EndsWith(key, ".$") && IsIntrinsic(value.get<std::string>())) {
       ASSIGN_OR_RETURN(auto call, CachedIntrinsic(value.get<std::string>()));
-      auto v = EvaluateIntrinsic(*call, data, context_);
+      auto v = EvaluateIntrinsic(*call, data, roots_);
       if (!v.ok()) {
         failure = Failure{"States.IntrinsicFailure", std::string(v.status().message())};
         return json();

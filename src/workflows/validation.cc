@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -57,7 +58,30 @@ Status ValidatePathField(const json& state, const char* field, bool reference, c
   if (reference && (!path->IsReference() || path->context)) {
     return Invalid("INVALID_JSON_PATH", fmt::format("'{}' must be a Reference Path into the state's input", field), at);
   }
+  if (std::string_view(field) == "ResultPath" && !path->variable.empty()) {
+    return Invalid("INVALID_JSON_PATH", "'ResultPath' must be a Reference Path into the state's input, not a variable", at);
+  }
   return Status::Ok();
+}
+
+constexpr size_t kMaxVariableNameLength = 80;
+
+// Assign: an object of variable names (a letter or "_", then letters, digits and "_"; "states" is
+// reserved) to values, where "name.$" values are paths or intrinsic calls as in Parameters.
+Status ValidateAssign(const json& holder, const std::string& where) {
+  if (!holder.contains("Assign")) return Status::Ok();
+  const std::string at = where + "/Assign";
+  const json& assign = holder["Assign"];
+  if (!assign.is_object()) return Invalid("SCHEMA_VALIDATION_FAILED", "'Assign' must be an object", at);
+  for (const auto& [key, value] : assign.items()) {
+    const std::string name = EndsWith(key, ".$") ? key.substr(0, key.size() - 2) : key;
+    bool valid = !name.empty() && name.size() <= kMaxVariableNameLength &&
+                 (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_');
+    for (char c : name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (!valid) return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' is not a valid variable name", name), at);
+    if (name == "states") return Invalid("SCHEMA_VALIDATION_FAILED", "The variable name 'states' is reserved", at);
+  }
+  return ValidateTemplate(assign, at);
 }
 
 // A transition and where the definition names it ("/States/A/Next").
@@ -102,6 +126,7 @@ Status ValidateErrorHandling(const json& state, const std::string& where, std::v
         }
       }
       if (std::string(field) == "Retry") {
+        if (rule.contains("Assign")) return Invalid("SCHEMA_VALIDATION_FAILED", "A retrier cannot have 'Assign'", rule_at + "/Assign");
         for (const char* n : {"IntervalSeconds", "MaxAttempts", "MaxDelaySeconds"}) {
           if (rule.contains(n) && (!rule[n].is_number_integer() || rule[n].get<int64_t>() < (std::string(n) == "MaxAttempts" ? 0 : 1))) {
             return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a {} integer", n,
@@ -116,6 +141,7 @@ Status ValidateErrorHandling(const json& state, const std::string& where, std::v
         if (!rule.contains("Next") || !rule["Next"].is_string()) {
           return Invalid("SCHEMA_VALIDATION_FAILED", "A catcher must have a 'Next' state name", rule_at);
         }
+        RETURN_IF_ERROR(ValidateAssign(rule, rule_at));
         targets.push_back({rule["Next"].get<std::string>(), rule_at + "/Next"});
         RETURN_IF_ERROR(ValidatePathField(rule, "ResultPath", true, rule_at));
       }
@@ -175,7 +201,6 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
   }
   // Valid States Language that Loam does not run yet is refused by name, never ignored.
   static const std::pair<const char*, const char*> kNotYet[] = {
-      {"Assign", "Workflow variables (Assign)"},
       {"Arguments", "JSONata's Arguments"},
       {"Output", "JSONata's Output"},
       {"ItemReader", "Distributed Map's ItemReader"},
@@ -196,6 +221,13 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
       state["ItemProcessor"]["ProcessorConfig"].value("Mode", "INLINE") != "INLINE") {
     return Invalid("SCHEMA_VALIDATION_FAILED", "Distributed Map (ProcessorConfig Mode DISTRIBUTED) is not supported by Loam yet",
                    where + "/ItemProcessor/ProcessorConfig");
+  }
+  if (type == "Succeed" || type == "Fail") {
+    if (state.contains("Assign")) {
+      return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A {} state cannot have 'Assign'", type), where + "/Assign");
+    }
+  } else {
+    RETURN_IF_ERROR(ValidateAssign(state, where));
   }
   if (type != "Fail") {
     RETURN_IF_ERROR(ValidatePathField(state, "InputPath", false, where));
@@ -274,6 +306,7 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
       const json& rule = state["Choices"][i];
       Status st = ValidateChoiceRule(rule, fmt::format("{}/Choices[{}]", where, i), true);
       if (!st.ok()) return InvalidArgument(fmt::format("Invalid State Machine Definition: '{}'", st.message()));
+      RETURN_IF_ERROR(ValidateAssign(rule, fmt::format("{}/Choices[{}]", where, i)));
       if (rule["Next"].is_string()) targets.push_back({rule["Next"].get<std::string>(), fmt::format("{}/Choices[{}]/Next", where, i)});
     }
     if (state.contains("Default")) {

@@ -909,3 +909,28 @@ def test_js_sdk_deletes(js_flow):
 def test_js_every_step_passed(js_flow):
     failed = {name: s["error"] for name, s in js_flow["steps"].items() if not s["ok"]}
     assert not failed, failed
+
+
+def test_variables_are_assigned_read_and_recorded_in_the_history(sfn):
+    definition = {"StartAt": "Remember", "States": {
+        "Remember": {"Type": "Pass", "Result": {"n": 7}, "Assign": {"seven.$": "$.n", "label": "lucky"},
+                     "ResultPath": None, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$seven", "NumericEquals": 7, "Next": "Use",
+                                                 "Assign": {"checked": True}}], "Default": "Use"},
+        "Use": {"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($seven, $.base)", "label.$": "$label",
+                                               "checked.$": "$checked"}, "End": True},
+    }}
+    execution = start(sfn, create_machine(sfn, "vars", definition), {"base": 35})
+    assert json.loads(succeeded(sfn, execution)["output"]) == {"sum": 42, "label": "lucky", "checked": True}
+    exits = [details(e) for e in history(sfn, execution) if e["type"].endswith("StateExited")]
+    assert exits[0]["assignedVariables"] == {"seven": "7", "label": '"lucky"'}
+    assert exits[0]["assignedVariablesDetails"] == {"truncated": False}
+    assert exits[1]["assignedVariables"] == {"checked": "true"}
+    assert "assignedVariables" not in exits[2]
+
+
+def test_an_undefined_variable_fails_the_execution(sfn):
+    definition = {"StartAt": "Use", "States": {"Use": {"Type": "Pass", "Parameters": {"x.$": "$nothing"}, "End": True}}}
+    desc = wait_done(sfn, start(sfn, create_machine(sfn, "novar", definition), {}))
+    assert desc["status"] == "FAILED" and desc["error"] == "States.Runtime"
+    assert "$nothing" in desc["cause"]

@@ -142,6 +142,16 @@ TEST_P(AslConformance, BehavesAsStepFunctions) {
   if (expect.contains("waited_seconds")) {
     EXPECT_EQ(waited_ms, expect["waited_seconds"].get<int64_t>() * 1000);
   }
+  if (expect.contains("assigned")) {
+    // Each StateExited that assigned variables: the state and its variables as JSON text.
+    json assigned = json::array();
+    for (const auto& e : r.events) {
+      if (e.details.contains("assignedVariables")) {
+        assigned.push_back({{"state", e.details["name"]}, {"variables", e.details["assignedVariables"]}});
+      }
+    }
+    EXPECT_EQ(assigned, expect["assigned"]);
+  }
   if (expect.contains("calls")) {
     EXPECT_EQ(tasks.calls, expect["calls"]);
   }

@@ -37,7 +37,8 @@ class CountingTasks final : public TaskIntegration {
 const json kDefinition = json::parse(R"asl({
   "StartAt": "Id",
   "States": {
-    "Id": {"Type": "Pass", "Parameters": {"id.$": "States.UUID()", "names.$": "$.names"}, "Next": "Train"},
+    "Id": {"Type": "Pass", "Parameters": {"id.$": "States.UUID()", "names.$": "$.names"},
+           "Assign": {"tag.$": "States.UUID()"}, "Next": "Train"},
     "Train": {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
               "Parameters": {"Name": "train", "Id.$": "States.UUID()"}, "ResultPath": "$.train", "Next": "Pause"},
     "Pause": {"Type": "Wait", "Seconds": 5, "Next": "Each"},
@@ -51,7 +52,7 @@ const json kDefinition = json::parse(R"asl({
     "Good?": {"Type": "Choice", "Choices": [{"Variable": "$.approval.ok", "BooleanEquals": true, "Next": "Deploy"}],
               "Default": "Rejected"},
     "Deploy": {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createEndpoint",
-               "Parameters": {"EndpointName": "e"}, "ResultPath": "$.endpoint", "End": true},
+               "Parameters": {"EndpointName": "e", "Tag.$": "$tag"}, "ResultPath": "$.endpoint", "End": true},
     "Rejected": {"Type": "Fail", "Error": "Rejected"}
   }
 })asl");
@@ -91,6 +92,7 @@ TEST(ResumeTest, EveryCutResumesToTheSameEndWithoutRepeatingAnsweredCalls) {
   const Outcome full = RunOnce({});
   ASSERT_EQ(full.result.status, ExecutionResult::Status::kSucceeded) << full.result.error << ": " << full.result.cause;
   EXPECT_EQ(full.calls, 5);  // train, two describes, the token task, the endpoint
+  EXPECT_EQ(full.result.output["endpoint"]["Echo"]["Tag"].get<std::string>().size(), 36u);  // the variable's UUID
   EXPECT_EQ(full.result.output["approval"]["token"].get<std::string>().rfind("seed", 0), 0u);
   const auto& events = full.result.events;
   ASSERT_EQ(events.size(), 43u);  // every cut below is a distinct resume
@@ -117,6 +119,8 @@ TEST(ResumeTest, EveryCutResumesToTheSameEndWithoutRepeatingAnsweredCalls) {
     if (!id_recorded) {
       expected.erase("id");
       got.erase("id");
+      expected["endpoint"]["Echo"].erase("Tag");
+      got["endpoint"]["Echo"].erase("Tag");
     }
     // The training call's parameters are the recorded ones once it was scheduled.
     bool train_scheduled = false;

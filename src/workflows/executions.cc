@@ -445,11 +445,14 @@ StatusOr<json> WorkflowService::GetExecutionHistory(const json& request) {
 
 StatusOr<json> WorkflowService::DescribeStateMachineForExecution(const json& request) {
   ASSIGN_OR_RETURN(JobRecord e, ExecutionByArn(request["executionArn"].get<std::string>()));
-  return json{{"stateMachineArn", e.doc["stateMachineArn"]}, {"name", e.doc["stateMachineName"]},
+  json references = VariableReferences(json::parse(e.doc["definition"].get<std::string>(), nullptr, false));
+  json out = {{"stateMachineArn", e.doc["stateMachineArn"]}, {"name", e.doc["stateMachineName"]},
               {"definition", e.doc["definition"]}, {"roleArn", e.doc["roleArn"]},
               {"updateDate", EpochSeconds(e.creation_time_ms)}, {"revisionId", e.doc.value("revisionId", "")},
               {"loggingConfiguration", {{"level", "OFF"}, {"includeExecutionData", false}}},
               {"tracingConfiguration", {{"enabled", false}}}};
+  if (!references.empty()) out["variableReferences"] = std::move(references);
+  return out;
 }
 
 StatusOr<std::shared_ptr<WorkflowService::Live>> WorkflowService::LiveByToken(const std::string& token) {

@@ -152,8 +152,14 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
       }
     }
     json details = who;
+    std::string result_text = outcome->ok ? outcome->output.dump() : std::string();
+    if (outcome->ok && result_text.size() > kMaxPayloadBytes) {
+      outcome = TaskOutcome::Failure("States.DataLimitExceeded",
+                                     fmt::format("The task's result is {} bytes, more than the {} a state's data may have",
+                                                 result_text.size(), kMaxPayloadBytes));
+    }
     if (outcome->ok) {
-      details["output"] = outcome->output.dump();
+      details["output"] = std::move(result_text);
       Add("TaskSucceeded", std::move(details));
     } else {
       details.update(json{{"error", outcome->error}, {"cause", outcome->cause}});

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "common/strings.h"
 
 namespace loam::workflows {
@@ -66,6 +69,67 @@ StatusOr<std::pair<size_t, size_t>> PageOf(const nlohmann::json& request) {
     offset = std::stoul(token);
   }
   return std::pair{offset, limit};
+}
+
+namespace {
+
+// "$name" in a path or an intrinsic call ("$$" is the context object, not a variable).
+void NamesIn(const std::string& text, std::vector<std::string>& names) {
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] != '$') continue;
+    if (text[i + 1] == '$') {
+      ++i;
+      continue;
+    }
+    if (!std::isalpha(static_cast<unsigned char>(text[i + 1])) && text[i + 1] != '_') continue;
+    size_t end = i + 1;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) ++end;
+    std::string name = text.substr(i + 1, end - i - 1);
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+    i = end - 1;
+  }
+}
+
+bool IsPathField(const std::string& key) {
+  return EndsWith(key, ".$") || EndsWith(key, "Path") || key == "Variable";
+}
+
+// The names a state's own fields read; nested machines are their states' business.
+void NamesInState(const nlohmann::json& node, std::vector<std::string>& names) {
+  if (node.is_array()) {
+    for (const auto& item : node) NamesInState(item, names);
+    return;
+  }
+  if (!node.is_object()) return;
+  for (const auto& [key, value] : node.items()) {
+    if (key == "Branches" || key == "ItemProcessor" || key == "Iterator" || key == "ResultPath") continue;
+    if (value.is_string() && IsPathField(key)) {
+      NamesIn(value.get<std::string>(), names);
+    } else if (value.is_structured()) {
+      NamesInState(value, names);
+    }
+  }
+}
+
+void AddMachineReferences(const nlohmann::json& machine, nlohmann::json& out) {
+  if (!machine.is_object() || !machine.contains("States") || !machine["States"].is_object()) return;
+  for (const auto& [name, state] : machine["States"].items()) {
+    std::vector<std::string> names;
+    NamesInState(state, names);
+    std::sort(names.begin(), names.end());
+    if (!names.empty()) out[name] = names;
+    for (const auto& branch : state.value("Branches", nlohmann::json::array())) AddMachineReferences(branch, out);
+    if (state.contains("ItemProcessor")) AddMachineReferences(state["ItemProcessor"], out);
+    if (state.contains("Iterator")) AddMachineReferences(state["Iterator"], out);
+  }
+}
+
+}  // namespace
+
+nlohmann::json VariableReferences(const nlohmann::json& definition) {
+  nlohmann::json out = nlohmann::json::object();
+  AddMachineReferences(definition, out);
+  return out;
 }
 
 }  // namespace loam::workflows

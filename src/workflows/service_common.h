@@ -57,6 +57,10 @@ Status CheckName(const std::string& name);
 // [{"key", "value"}] as the store's tags.
 std::vector<jobs::Tag> AwsTags(const nlohmann::json& tags);
 
+// DescribeStateMachine's variableReferences: each state (nested ones too) that reads workflow
+// variables, with the names it reads, sorted.
+nlohmann::json VariableReferences(const nlohmann::json& definition);
+
 // Step Functions' timestamps: epoch seconds with milliseconds.
 inline double EpochSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 

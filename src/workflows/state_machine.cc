@@ -143,6 +143,11 @@ std::optional<Failure> Run::RunMachine(const json& machine, json data, json& out
       data = json::parse(e->details["output"].get<std::string>());
     }
     dumped = data.dump();
+    if (dumped.size() > kMaxPayloadBytes) {
+      return Failure{"States.DataLimitExceeded",
+                     fmt::format("The state '{}' gave an output of {} bytes, more than the {} a state's data may have", current,
+                                 dumped.size(), kMaxPayloadBytes)};
+    }
     json exited = NamedDetails(current, "output", dumped);
     if (!assigned->empty()) {
       exited["assignedVariables"] = std::move(assigned).value();

@@ -102,6 +102,8 @@ StatusOr<json> WorkflowService::DescribeStateMachine(const json& request) {
               {"tracingConfiguration", sm.doc["tracingConfiguration"]},
               {"revisionId", sm.doc["revisionId"]}};
   if (!sm.doc.value("description", "").empty()) out["description"] = sm.doc["description"];
+  json references = VariableReferences(json::parse(sm.doc["definition"].get<std::string>(), nullptr, false));
+  if (!references.empty()) out["variableReferences"] = std::move(references);
   return out;
 }
 

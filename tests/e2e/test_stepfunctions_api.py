@@ -934,3 +934,18 @@ def test_an_undefined_variable_fails_the_execution(sfn):
     desc = wait_done(sfn, start(sfn, create_machine(sfn, "novar", definition), {}))
     assert desc["status"] == "FAILED" and desc["error"] == "States.Runtime"
     assert "$nothing" in desc["cause"]
+
+
+def test_describe_lists_the_variables_each_state_reads(sfn):
+    definition = {"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"a": 1, "b": 2}, "Next": "Fan"},
+        "Fan": {"Type": "Map", "ItemsPath": "$items", "ItemProcessor": {"StartAt": "Inner", "States": {
+            "Inner": {"Type": "Pass", "Parameters": {"x.$": "States.Format('{} {}', $a, $$.Execution.Name)"},
+                      "End": True}}}, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$b", "NumericEqualsPath": "$a", "Next": "Done"}],
+                  "Default": "Done"},
+        "Done": {"Type": "Succeed"},
+    }}
+    machine = create_machine(sfn, "varrefs", definition)
+    refs = sfn.describe_state_machine(stateMachineArn=machine)["variableReferences"]
+    assert refs == {"Fan": ["items"], "Inner": ["a"], "Check": ["a", "b"]}

@@ -27,7 +27,8 @@ inline constexpr size_t kMaxPayloadBytes = 262144;
 // or Map iteration being run (they read the outer ones; what they assign stays in them).
 class VariableScope {
  public:
-  explicit VariableScope(std::vector<nlohmann::json>& scopes) : scopes_(scopes) { scopes_.emplace_back(nlohmann::json::object()); }
+  // A new scope starts as null (no allocation): most branches and iterations assign nothing.
+  explicit VariableScope(std::vector<nlohmann::json>& scopes) : scopes_(scopes) { scopes_.emplace_back(); }
   ~VariableScope() { scopes_.pop_back(); }
   VariableScope(const VariableScope&) = delete;
   VariableScope& operator=(const VariableScope&) = delete;

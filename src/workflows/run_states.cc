@@ -45,9 +45,11 @@ StatusOr<json> Run::RunParallel(const json& state, const json& raw, std::optiona
 
 StatusOr<json> Run::RunMap(const std::string& name, const json& state, const json& raw, std::optional<Failure>& failure) {
   ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
-  json items = input;
+  json items;
   if (state.contains("ItemsPath")) {
     ASSIGN_OR_RETURN(items, Path(input, state["ItemsPath"].get<std::string>()));
+  } else {
+    items = input;
   }
   if (!items.is_array()) {
     return InvalidArgument(fmt::format("Map state '{}': the items must be a JSON array, not {}", name, items.type_name()));
@@ -63,10 +65,12 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
   for (size_t i = 0; i < items.size(); ++i) {
     if (uses_context_) context_["Map"] = {{"Item", {{"Index", i}, {"Value", items[i]}}}};
     if (uses_context_) context_["State"] = saved_state;
-    json item = items[i];
+    json item;
     if (state.contains(selector)) {
       ASSIGN_OR_RETURN(item, Expand(state[selector], input, failure));
       if (failure) return json();
+    } else {
+      item = items[i];
     }
     Add("MapIterationStarted", {{"index", i}, {"name", name}});
     json out;

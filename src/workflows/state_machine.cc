@@ -149,7 +149,7 @@ std::optional<Failure> Run::RunMachine(const json& machine, json data, json& out
                                  dumped.size(), kMaxPayloadBytes)};
     }
     json exited = NamedDetails(current, "output", dumped);
-    if (!assigned->empty()) {
+    if (assigned->is_object() && !assigned->empty()) {
       exited["assignedVariables"] = std::move(assigned).value();
       exited["assignedVariablesDetails"] = {{"truncated", false}};
     }
@@ -228,13 +228,14 @@ void Run::SetAssign(const json& holder, const json& dollar) {
 
 const json* Run::Variable(const std::string& name) const {
   for (auto scope = scopes_.rbegin(); scope != scopes_.rend(); ++scope) {
+    if (!scope->is_object()) continue;  // a scope nothing was assigned in yet
     if (auto it = scope->find(name); it != scope->end()) return &*it;
   }
   return nullptr;
 }
 
 StatusOr<json> Run::ApplyAssign(std::optional<Failure>& failure) {
-  json assigned = json::object();  // name -> value as JSON text, for the StateExited event
+  json assigned;  // name -> value as JSON text, for the StateExited event; null when nothing is assigned
   if (!assign_) return assigned;
   const json* tmpl = assign_;
   assign_ = nullptr;
@@ -248,9 +249,10 @@ StatusOr<json> Run::ApplyAssign(std::optional<Failure>& failure) {
     if (failure) return assigned;
   }
   // Every value was computed from the values the state entered with; now they take effect.
+  assigned = json::object();
   for (auto& [name, value] : values.items()) {
     assigned[name] = value.dump();
-    scopes_.back()[name] = std::move(value);
+    scopes_.back()[name] = std::move(value);  // a null scope becomes an object here
   }
   return assigned;
 }

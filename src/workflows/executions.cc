@@ -143,40 +143,72 @@ StatusOr<json> WorkflowService::StartExecution(const json& request) {
   return json{{"executionArn", e.arn}, {"startDate", EpochSeconds(now)}};
 }
 
-// Express workflows' synchronous start: the execution runs on the caller's thread, and only its
-// result is kept (Step Functions keeps no history for them either).
-StatusOr<json> WorkflowService::StartSyncExecution(const json& request) {
-  ASSIGN_OR_RETURN(JobRecord sm, StateMachineByArn(request["stateMachineArn"].get<std::string>()));
-  if (sm.doc["type"] != "EXPRESS") {
-    return TypedError(StatusCode::kInvalidArgument, kStateMachineTypeNotSupported,
-                      "This operation is not supported by this type of state machine");
+// Express workflows' synchronous start: the execution runs on a thread of its own (the caller's
+// request is answered when it ends), and only its result is kept (Step Functions keeps no history
+// for them either).
+void WorkflowService::StartSyncExecution(const json& request, SyncDone done) {
+  auto prepared = [&]() -> StatusOr<std::pair<JobRecord, json>> {
+    ASSIGN_OR_RETURN(JobRecord sm, StateMachineByArn(request["stateMachineArn"].get<std::string>()));
+    if (sm.doc["type"] != "EXPRESS") {
+      return TypedError(StatusCode::kInvalidArgument, kStateMachineTypeNotSupported,
+                        "This operation is not supported by this type of state machine");
+    }
+    ASSIGN_OR_RETURN(StartRequest start, ParseStart(request));
+    ASSIGN_OR_RETURN(json definition, ParseDefinition(sm.doc["definition"].get<std::string>(), "EXPRESS"));
+    JobRecord e;
+    e.name = sm.name + ":" + start.name;
+    e.arn = fmt::format("arn:aws:states:{}:{}:express:{}:{}:{}", options_.region, options_.account, sm.name, start.name,
+                        NewUuidHex());
+    e.creation_time_ms = options_.clock();
+    e.doc = {{"name", start.name}, {"stateMachineArn", sm.arn}, {"stateMachineName", sm.name},
+             {"roleArn", sm.doc["roleArn"]}, {"input", start.input_text}, {"tokenSeed", NewUuidHex()}};
+    return std::pair{std::move(e), std::move(definition)};
+  }();
+  if (!prepared.ok()) {
+    done(prepared.status());
+    return;
   }
-  ASSIGN_OR_RETURN(StartRequest start, ParseStart(request));
-  const std::string& name = start.name;
-  const std::string& input_text = start.input_text;
-  const json& input = start.input;
-  JobRecord e;
-  e.name = sm.name + ":" + name;
-  e.arn = fmt::format("arn:aws:states:{}:{}:express:{}:{}:{}", options_.region, options_.account, sm.name, name, NewUuidHex());
-  e.creation_time_ms = options_.clock();
-  e.doc = {{"name", name}, {"stateMachineArn", sm.arn}, {"stateMachineName", sm.name}, {"roleArn", sm.doc["roleArn"]},
-           {"input", input_text}, {"tokenSeed", NewUuidHex()}};
-  ASSIGN_OR_RETURN(json definition, ParseDefinition(sm.doc["definition"].get<std::string>(), "EXPRESS"));
-  ExecutionEnvironment env = Environment(e, nullptr);
-  ExecutionResult r = Execute(definition, input, env);
-  const int64_t stop = options_.clock();
-  json out = {{"executionArn", e.arn}, {"stateMachineArn", sm.arn}, {"name", name},
-              {"startDate", EpochSeconds(e.creation_time_ms)}, {"stopDate", EpochSeconds(stop)},
-              {"status", StatusName(r.status)}, {"input", input_text}, {"inputDetails", {{"included", true}}},
-              {"billingDetails", {{"billedMemoryUsedInMB", 64}, {"billedDurationInMilliseconds", std::max<int64_t>(100, stop - e.creation_time_ms)}}}};
-  if (r.status == ExecutionResult::Status::kSucceeded) {
-    out["output"] = r.output.dump();
-    out["outputDetails"] = {{"included", true}};
-  } else {
-    out["error"] = r.error;
-    out["cause"] = r.cause;
+  JoinFinished();
+  auto live = std::make_shared<Live>();
+  live->arn = prepared->first.arn;
+  std::lock_guard lock(mu_);
+  if (shutting_down_) {
+    done(Unavailable("The server is shutting down"));
+    return;
   }
-  return out;
+  live_[live->arn] = live;
+  live->thread = std::thread([this, live, e = std::move(prepared->first), definition = std::move(prepared->second),
+                              done = std::move(done)]() mutable {
+    ExecutionEnvironment env = Environment(e, live.get());
+    env.record = nullptr;  // no history for Express executions
+    ExecutionResult r;
+    try {
+      r = Execute(definition, json::parse(e.doc["input"].get<std::string>()), env);
+    } catch (const std::exception& ex) {  // a defect must not take the server down with it
+      r.status = ExecutionResult::Status::kFailed;
+      r.error = "States.Runtime";
+      r.cause = std::string("Loam failed running the execution: ") + ex.what();
+    }
+    const int64_t stop = options_.clock();
+    if (r.status == ExecutionResult::Status::kInterrupted) {
+      done(Unavailable("The server shut down before the execution ended"));
+    } else {
+      json out = {{"executionArn", e.arn}, {"stateMachineArn", e.doc["stateMachineArn"]}, {"name", e.doc["name"]},
+                  {"startDate", EpochSeconds(e.creation_time_ms)}, {"stopDate", EpochSeconds(stop)},
+                  {"status", StatusName(r.status)}, {"input", e.doc["input"]}, {"inputDetails", {{"included", true}}},
+                  {"billingDetails", {{"billedMemoryUsedInMB", 64},
+                                      {"billedDurationInMilliseconds", std::max<int64_t>(100, stop - e.creation_time_ms)}}}};
+      if (r.status == ExecutionResult::Status::kSucceeded) {
+        out["output"] = r.output.dump();
+        out["outputDetails"] = {{"included", true}};
+      } else {
+        out["error"] = r.error;
+        out["cause"] = r.cause;
+      }
+      done(std::move(out));
+    }
+    Retire(live);
+  });
 }
 
 ExecutionEnvironment WorkflowService::Environment(const JobRecord& execution, Live* live) {
@@ -302,13 +334,18 @@ void WorkflowService::RunExecution(std::shared_ptr<Live> live, JobRecord executi
       log::Error("workflow.finish_failed", {{"execution", execution.arn}, {"error", s.ToString()}});
     }
   }
+  Retire(live);
+}
+
+// An execution's thread, as it ends: no longer live, its thread left for JoinFinished.
+void WorkflowService::Retire(const std::shared_ptr<Live>& live) {
   std::lock_guard lock(mu_);
   {
     std::lock_guard l(live->mu);
     live->ended = true;
   }
   live->cv.notify_all();
-  auto it = live_.find(execution.arn);
+  auto it = live_.find(live->arn);
   if (it != live_.end() && it->second == live) {
     finished_.push_back(std::move(live->thread));
     live_.erase(it);

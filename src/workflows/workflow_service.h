@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,7 +57,9 @@ class WorkflowService {
 
   // Executions (executions.cc)
   StatusOr<nlohmann::json> StartExecution(const nlohmann::json& request);
-  StatusOr<nlohmann::json> StartSyncExecution(const nlohmann::json& request);
+  // Answers through `done` once the (EXPRESS) execution has ended, from the execution's thread.
+  using SyncDone = std::function<void(StatusOr<nlohmann::json>)>;
+  void StartSyncExecution(const nlohmann::json& request, SyncDone done);
   StatusOr<nlohmann::json> DescribeExecution(const nlohmann::json& request);
   StatusOr<nlohmann::json> StopExecution(const nlohmann::json& request);
   StatusOr<nlohmann::json> ListExecutions(const nlohmann::json& request);
@@ -85,6 +88,7 @@ class WorkflowService {
   void RunExecution(std::shared_ptr<Live> live, jobs::JobRecord execution, std::vector<HistoryEvent> recorded);
   Status Finish(jobs::JobRecord& execution, const ExecutionResult& result);
   void JoinFinished();
+  void Retire(const std::shared_ptr<Live>& live);
   StatusOr<std::shared_ptr<Live>> LiveByToken(const std::string& token);
   StatusOr<nlohmann::json> Answer(const std::shared_ptr<Live>& live, const std::string& token, TokenAnswer answer);
 

@@ -949,3 +949,18 @@ def test_describe_lists_the_variables_each_state_reads(sfn):
     machine = create_machine(sfn, "varrefs", definition)
     refs = sfn.describe_state_machine(stateMachineArn=machine)["variableReferences"]
     assert refs == {"Fan": ["items"], "Inner": ["a"], "Check": ["a", "b"]}
+
+
+def test_sync_executions_wait_without_holding_the_servers_threads(sfn, sfn_sync):
+    """Ten Express executions that each wait 2 s run at once, more than the server has I/O
+    threads: each answers when it ends, from its own thread, so all of them overlap."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    machine = create_machine(sfn, "syncwait", pass_wait_pass(2), type="EXPRESS")
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(lambda i: sfn_sync.start_sync_execution(stateMachineArn=machine, input=json.dumps({"i": i})),
+                                range(10)))
+        # Meanwhile the server answers other calls.
+        assert sfn.describe_state_machine(stateMachineArn=machine)["type"] == "EXPRESS"
+    assert [a["status"] for a in answers] == ["SUCCEEDED"] * 10
+    assert max(a["startDate"] for a in answers) < min(a["stopDate"] for a in answers)

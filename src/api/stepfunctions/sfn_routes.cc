@@ -21,7 +21,6 @@ void AddRoutes(http::Router& router, std::shared_ptr<WorkflowService> workflows)
       {"ListStateMachines", &WorkflowService::ListStateMachines},
       {"ValidateStateMachineDefinition", &WorkflowService::ValidateStateMachineDefinition},
       {"StartExecution", &WorkflowService::StartExecution},
-      {"StartSyncExecution", &WorkflowService::StartSyncExecution},
       {"DescribeExecution", &WorkflowService::DescribeExecution},
       {"StopExecution", &WorkflowService::StopExecution},
       {"ListExecutions", &WorkflowService::ListExecutions},
@@ -37,6 +36,10 @@ void AddRoutes(http::Router& router, std::shared_ptr<WorkflowService> workflows)
   for (const auto& [name, method] : operations) {
     service.operations[name] = [workflows, method](const json& in) { return ((*workflows).*method)(in); };
   }
+  // An Express execution answers when it ends: never on an I/O thread.
+  service.async_operations["StartSyncExecution"] = [workflows](const json& in, auto done) {
+    workflows->StartSyncExecution(in, std::move(done));
+  };
   aws::AddAwsJsonService(router, std::move(service), "stepfunctions");
 }
 

@@ -26,4 +26,9 @@ std::optional<int64_t> ParseInt64(std::string_view s);
 // Strict float parse of the whole string; accepts NaN/Infinity spellings.
 std::optional<double> ParseDouble(std::string_view s);
 
+// Whether JSON text nests arrays and objects at most `max_depth` deep (strings are skipped).
+// Parsing is iterative, but dumping, copying and comparing parsed JSON recurse: text nested far
+// deeper than any real document is refused before it can exhaust the stack.
+bool JsonNestingWithin(std::string_view text, size_t max_depth);
+
 }  // namespace loam

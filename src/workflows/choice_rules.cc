@@ -93,7 +93,16 @@ bool Compare(const json& a, const json& b, const Comparison& c) {
   if (!OfType(a, c.operand) || !OfType(b, c.operand)) return false;
   switch (c.operand) {
     case Operand::kString: return Relate(a.get<std::string>(), b.get<std::string>(), c.relation);
-    case Operand::kNumeric: return Relate(a.get<double>(), b.get<double>(), c.relation);
+    case Operand::kNumeric:
+      // Integers compare exactly: as doubles 2^53 and 2^53 + 1 would be equal.
+      if (a.is_number_integer() && b.is_number_integer()) {
+        if (a.is_number_unsigned() || b.is_number_unsigned()) {
+          if (a.is_number_unsigned() && b.is_number_unsigned()) return Relate(a.get<uint64_t>(), b.get<uint64_t>(), c.relation);
+          return Relate(a.get<double>(), b.get<double>(), c.relation);
+        }
+        return Relate(a.get<int64_t>(), b.get<int64_t>(), c.relation);
+      }
+      return Relate(a.get<double>(), b.get<double>(), c.relation);
     case Operand::kBoolean: return Relate(a.get<bool>(), b.get<bool>(), c.relation);
     case Operand::kTimestamp:
       return Relate(*ParseTimestamp(a.get<std::string>()), *ParseTimestamp(b.get<std::string>()), c.relation);
@@ -101,22 +110,36 @@ bool Compare(const json& a, const json& b, const Comparison& c) {
   return false;
 }
 
-// StringMatches: "*" matches any run of characters; "\*" and "\\" are literal.
+// StringMatches: "*" matches any run of characters; "\*" and "\\" are literal. Linear in
+// practice: on a mismatch only the last "*" is retried one character further (never exponential).
 bool Glob(std::string_view text, std::string_view pattern) {
-  if (pattern.empty()) return text.empty();
-  if (pattern[0] == '*') {
-    for (size_t k = 0; k <= text.size(); ++k) {
-      if (Glob(text.substr(k), pattern.substr(1))) return true;
+  size_t t = 0, p = 0;
+  size_t star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = ++p;
+      resume = t;
+      continue;
     }
-    return false;
+    if (p < pattern.size()) {
+      char want = pattern[p];
+      size_t used = 1;
+      if (want == '\\' && p + 1 < pattern.size()) {
+        want = pattern[p + 1];
+        used = 2;
+      }
+      if (text[t] == want) {
+        ++t;
+        p += used;
+        continue;
+      }
+    }
+    if (star == std::string_view::npos) return false;
+    p = star;
+    t = ++resume;
   }
-  char want = pattern[0];
-  size_t used = 1;
-  if (want == '\\' && pattern.size() > 1) {
-    want = pattern[1];
-    used = 2;
-  }
-  return !text.empty() && text[0] == want && Glob(text.substr(1), pattern.substr(used));
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
 }
 
 StatusOr<std::optional<json>> Variable(const json& rule, const json& input, const PathRoots& roots) {

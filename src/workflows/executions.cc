@@ -2,6 +2,8 @@
 // as it goes, and waits (Wait states, retries, .sync polls, task tokens) interruptibly.
 #include <fmt/format.h>
 
+#include "workflows/json_path.h"
+
 #include <limits>
 #include <set>
 
@@ -74,6 +76,10 @@ StatusOr<StartRequest> ParseStart(const json& request) {
   if (start.input_text.size() > kMaxPayloadBytes) {
     return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: larger than 262144 bytes");
   }
+  if (!JsonNestingWithin(start.input_text, kMaxJsonDepth)) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput,
+                      fmt::format("Invalid execution input: nested more than {} levels deep", kMaxJsonDepth));
+  }
   start.input = json::parse(start.input_text, nullptr, /*allow_exceptions=*/false);
   if (start.input.is_discarded()) {
     return TypedError(StatusCode::kInvalidArgument, kInvalidExecutionInput, "Invalid execution input: the input is not valid JSON");
@@ -93,8 +99,12 @@ struct WorkflowService::Live {
   bool shutdown = false;
   int64_t flushes = 0;  // batches of history made durable
   bool ended = false;
+  std::string seed;           // the execution's task token seed
   std::string awaited_token;  // the task token the execution waits on, "" when none
   std::optional<TokenAnswer> answer;
+  // Answers to tokens of this execution that came before it began waiting on them (a fast
+  // worker can answer while the task's TaskSubmitted is still being written).
+  std::map<std::string, TokenAnswer> early;
   int64_t heartbeat_ms = 0;  // when the awaited task last reported (or started)
 };
 
@@ -199,7 +209,7 @@ void WorkflowService::StartSyncExecution(const json& request, SyncDone done) {
                   {"billingDetails", {{"billedMemoryUsedInMB", 64},
                                       {"billedDurationInMilliseconds", std::max<int64_t>(100, stop - e.creation_time_ms)}}}};
       if (r.status == ExecutionResult::Status::kSucceeded) {
-        out["output"] = r.output.dump();
+        out["output"] = r.output.dump(-1, ' ', false, kReplaceInvalid);
         out["outputDetails"] = {{"included", true}};
       } else {
         out["error"] = r.error;
@@ -242,7 +252,13 @@ ExecutionEnvironment WorkflowService::Environment(const JobRecord& execution, Li
     live->cv.wait_for(lock, d, [&] { return live->abort || live->shutdown; });
   };
   env.record = [this, arn, live](const std::vector<HistoryEvent>& events) {
-    if (Status s = history_->Append(arn, events); !s.ok()) {
+    // A busy or briefly failing database gets three more tries before the execution stops.
+    Status s = history_->Append(arn, events);
+    for (int attempt = 1; !s.ok() && attempt <= 3; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 << (2 * attempt)));
+      s = history_->Append(arn, events);
+    }
+    if (!s.ok()) {
       log::Error("workflow.history_write_failed", {{"execution", arn}, {"error", s.ToString()}});
       return false;
     }
@@ -261,6 +277,10 @@ ExecutionEnvironment WorkflowService::Environment(const JobRecord& execution, Li
     std::unique_lock lock(live->mu);
     live->awaited_token = token;
     live->answer.reset();
+    if (auto early = live->early.find(token); early != live->early.end()) {
+      live->answer = std::move(early->second);
+      live->early.erase(early);
+    }
     live->heartbeat_ms = options_.clock();
     TokenAnswer result{TokenAnswer::Kind::kInterrupted, nullptr, "", ""};
     while (true) {
@@ -302,6 +322,7 @@ void WorkflowService::Launch(JobRecord execution, std::vector<HistoryEvent> reco
   JoinFinished();
   auto live = std::make_shared<Live>();
   live->arn = execution.arn;
+  live->seed = execution.doc.value("tokenSeed", "");
   std::lock_guard lock(mu_);
   if (shutting_down_) return;  // the next start resumes it
   live_[execution.arn] = live;
@@ -357,7 +378,7 @@ Status WorkflowService::Finish(JobRecord& execution, const ExecutionResult& resu
   execution.last_modified_time_ms = result.last_event_ms > 0 ? result.last_event_ms : options_.clock();
   execution.doc["stopDate"] = execution.last_modified_time_ms;
   if (result.status == ExecutionResult::Status::kSucceeded) {
-    execution.doc["output"] = result.output.dump();
+    execution.doc["output"] = result.output.dump(-1, ' ', false, kReplaceInvalid);
   } else if (result.status != ExecutionResult::Status::kAborted || !result.error.empty() || !result.cause.empty()) {
     execution.doc["error"] = result.error;
     execution.doc["cause"] = result.cause;
@@ -396,12 +417,13 @@ StatusOr<json> WorkflowService::StopExecution(const json& request) {
   ASSIGN_OR_RETURN(JobRecord e, ExecutionByArn(request["executionArn"].get<std::string>()));
   if (e.status != kRunning) return json{{"stopDate", EpochSeconds(e.doc.value("stopDate", e.last_modified_time_ms))}};
   std::shared_ptr<Live> live;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = live_.find(e.arn); it != live_.end()) live = it->second;
-  }
+  std::unique_lock lock(mu_);
+  if (auto it = live_.find(e.arn); it != live_.end()) live = it->second;
   const std::string error = request.value("error", ""), cause = request.value("cause", "");
   if (!live) {
+    // Read again under mu_: an execution that just ended recorded its end before leaving live_.
+    ASSIGN_OR_RETURN(e, ExecutionByArn(e.arn));
+    if (e.status != kRunning) return json{{"stopDate", EpochSeconds(e.doc.value("stopDate", e.last_modified_time_ms))}};
     // Not running in this process (a resume that has not started): end it here, its history too.
     ASSIGN_OR_RETURN(auto last, history_->Read(e.arn, 0, 1, /*reverse=*/true));
     HistoryEvent event;
@@ -419,9 +441,11 @@ StatusOr<json> WorkflowService::StopExecution(const json& request) {
     aborted.cause = cause;
     aborted.last_event_ms = event.timestamp_ms;
     RETURN_IF_ERROR(Finish(e, aborted));
+    lock.unlock();
   } else {
+    lock.unlock();
     {
-      std::lock_guard lock(live->mu);
+      std::lock_guard live_lock(live->mu);
       live->abort = true;
       live->abort_error = error;
       live->abort_cause = cause;
@@ -429,8 +453,8 @@ StatusOr<json> WorkflowService::StopExecution(const json& request) {
     live->cv.notify_all();
     // The execution records its end (and stops its running job) promptly; answer once it has,
     // so a DescribeExecution that follows sees ABORTED.
-    std::unique_lock lock(live->mu);
-    live->cv.wait_for(lock, std::chrono::seconds(10), [&] { return live->ended; });
+    std::unique_lock live_lock(live->mu);
+    live->cv.wait_for(live_lock, std::chrono::seconds(10), [&] { return live->ended; });
   }
   ASSIGN_OR_RETURN(e, ExecutionByArn(e.arn));
   return json{{"stopDate", EpochSeconds(e.doc.value("stopDate", options_.clock()))}};
@@ -502,7 +526,13 @@ StatusOr<std::shared_ptr<WorkflowService::Live>> WorkflowService::LiveByToken(co
   if (t == tokens_.end() && closed_tokens_.count(token)) {
     return TypedError(StatusCode::kInvalidArgument, kTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'");
   }
-  if (t == tokens_.end()) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
+  if (t == tokens_.end()) {
+    // Not awaited yet: it may belong to a running execution that is about to wait on it.
+    for (const auto& [arn, live] : live_) {
+      if (!live->seed.empty() && token.compare(0, live->seed.size(), live->seed) == 0) return live;
+    }
+    return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
+  }
   auto l = live_.find(t->second);
   if (l == live_.end()) return TypedError(StatusCode::kNotFound, kTaskDoesNotExist, "Task Does Not Exist");
   return l->second;
@@ -512,11 +542,14 @@ StatusOr<std::shared_ptr<WorkflowService::Live>> WorkflowService::LiveByToken(co
 // an answer acknowledged is never lost to a crash.
 StatusOr<json> WorkflowService::Answer(const std::shared_ptr<Live>& live, const std::string& token, TokenAnswer answer) {
   std::unique_lock lock(live->mu);
-  if (live->awaited_token != token || live->answer) {
+  const int64_t flushes = live->flushes;
+  if (live->awaited_token == token && !live->answer) {
+    live->answer = std::move(answer);
+  } else if (live->awaited_token.empty() && !live->early.count(token) && live->early.size() < 64) {
+    live->early[token] = std::move(answer);  // taken when the execution begins to wait on it
+  } else {
     return TypedError(StatusCode::kInvalidArgument, kTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'");
   }
-  const int64_t flushes = live->flushes;
-  live->answer = std::move(answer);
   live->cv.notify_all();
   const bool recorded = live->cv.wait_for(lock, std::chrono::seconds(30), [&] { return live->flushes > flushes || live->ended; });
   if (!recorded || (live->ended && live->flushes == flushes)) {
@@ -527,7 +560,12 @@ StatusOr<json> WorkflowService::Answer(const std::shared_ptr<Live>& live, const 
 
 StatusOr<json> WorkflowService::SendTaskSuccess(const json& request) {
   const std::string token = request["taskToken"].get<std::string>();
-  json output = json::parse(request["output"].get<std::string>(), nullptr, /*allow_exceptions=*/false);
+  const std::string& output_text = request["output"].get_ref<const std::string&>();
+  if (!JsonNestingWithin(output_text, kMaxJsonDepth)) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidOutput,
+                      fmt::format("Invalid Output: nested more than {} levels deep", kMaxJsonDepth));
+  }
+  json output = json::parse(output_text, nullptr, /*allow_exceptions=*/false);
   if (output.is_discarded()) return TypedError(StatusCode::kInvalidArgument, kInvalidOutput, "Invalid Output: the output is not valid JSON");
   ASSIGN_OR_RETURN(auto live, LiveByToken(token));
   return Answer(live, token, TokenAnswer{TokenAnswer::Kind::kSucceeded, std::move(output), "", ""});

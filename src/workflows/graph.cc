@@ -79,13 +79,15 @@ void AddMachine(const json& machine, int depth, const std::string& parent, int b
     if (state.contains("Next") && state["Next"].is_string()) out.emplace_back(state["Next"].get<std::string>(), "");
     if (state.contains("Choices") && state["Choices"].is_array()) {
       for (const auto& rule : state["Choices"]) {
-        if (rule.is_object() && rule.contains("Next")) out.emplace_back(rule["Next"].get<std::string>(), RuleLabel(rule));
+        if (rule.is_object() && rule.contains("Next") && rule["Next"].is_string()) {
+          out.emplace_back(rule["Next"].get<std::string>(), RuleLabel(rule));
+        }
       }
     }
     if (state.contains("Default") && state["Default"].is_string()) out.emplace_back(state["Default"].get<std::string>(), "Default");
     if (state.contains("Catch") && state["Catch"].is_array()) {
       for (const auto& c : state["Catch"]) {
-        if (!c.is_object() || !c.contains("Next")) continue;
+        if (!c.is_object() || !c.contains("Next") || !c["Next"].is_string()) continue;
         std::string names;
         for (const auto& e : c.value("ErrorEquals", json::array())) {
           names += (names.empty() ? "" : ", ") + (e.is_string() ? e.get<std::string>() : e.dump());
@@ -301,14 +303,14 @@ std::map<std::string, StateProgress> ProgressFromHistory(const json& events) {
   for (const auto& e : events) {
     const std::string type = e.value("type", "");
     if (EndsWith(type, "StateEntered")) {
-      const std::string name = e["stateEnteredEventDetails"].value("name", "");
+      const std::string name = e.value("stateEnteredEventDetails", json::object()).value("name", "");
       StateProgress& p = progress[name];
       ++p.entered;
       p.status = StateProgress::Status::kRunning;
       p.note.clear();
       open.push_back(name);
     } else if (EndsWith(type, "StateExited")) {
-      const std::string name = e["stateExitedEventDetails"].value("name", "");
+      const std::string name = e.value("stateExitedEventDetails", json::object()).value("name", "");
       StateProgress& p = progress[name];
       ++p.exited;
       p.status = p.status == StateProgress::Status::kFailed ? StateProgress::Status::kCaught : StateProgress::Status::kSucceeded;
@@ -327,7 +329,8 @@ std::map<std::string, StateProgress> ProgressFromHistory(const json& events) {
       p.note = std::to_string(done) + p.note.substr(p.note.find_first_not_of("0123456789") == std::string::npos
                                                         ? p.note.size() : p.note.find_first_not_of("0123456789"));
     } else if (type == "MapStateStarted" && !open.empty()) {
-      progress[open.back()].note = "0/" + std::to_string(e["mapStateStartedEventDetails"].value("length", 0)) + " iterations";
+      progress[open.back()].note =
+          "0/" + std::to_string(e.value("mapStateStartedEventDetails", json::object()).value("length", 0)) + " iterations";
     } else if (type == "ExecutionFailed" || type == "ExecutionTimedOut" || type == "ExecutionAborted") {
       const json& d = e.contains("executionFailedEventDetails") ? e["executionFailedEventDetails"]
                                                                 : e.value("executionTimedOutEventDetails", json::object());

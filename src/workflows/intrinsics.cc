@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "workflows/json_path.h"
+
 #include <unordered_map>
 #include <openssl/evp.h>
 
@@ -184,10 +186,10 @@ Status Failure(const std::string& function, const std::string& why) {
 StatusOr<int64_t> IntegerArg(const std::string& function, const json& v, const char* what) {
   if (v.is_number_integer()) return v.get<int64_t>();
   if (v.is_number_float() && v.get<double>() == std::floor(v.get<double>())) return static_cast<int64_t>(v.get<double>());
-  return Failure(function, fmt::format("the {} must be an integer, not {}", what, v.dump()));
+  return Failure(function, fmt::format("the {} must be an integer, not {}", what, v.dump(-1, ' ', false, kReplaceInvalid)));
 }
 
-std::string Text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string Text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, kReplaceInvalid); }
 
 StatusOr<std::string> Hash(const std::string& data, const std::string& algorithm) {
   const EVP_MD* md = algorithm == "MD5"       ? EVP_md5()
@@ -232,11 +234,12 @@ StatusOr<json> Apply(const IntrinsicCall& call, const std::vector<json>& a, cons
   }
   if (f == "StringToJson") {
     if (!a[0].is_string()) return Failure(f, "the argument must be a string");
+    if (!JsonNestingWithin(a[0].get_ref<const std::string&>(), 512)) return Failure(f, "the string nests more than 512 levels");
     json v = json::parse(a[0].get<std::string>(), nullptr, /*allow_exceptions=*/false);
     if (v.is_discarded()) return Failure(f, "the string is not JSON");
     return v;
   }
-  if (f == "JsonToString") return json(a[0].dump());
+  if (f == "JsonToString") return json(a[0].dump(-1, ' ', false, kReplaceInvalid));
   if (f == "Array") return json(a);
   if (f == "ArrayPartition") {
     if (!a[0].is_array()) return Failure(f, "the first argument must be an array");

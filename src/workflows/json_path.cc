@@ -206,7 +206,8 @@ StatusOr<std::shared_ptr<const JsonPath>> CachedPath(std::string_view text) {
 }
 
 StatusOr<json> SelectFrom(const json& data, const PathRoots& roots, const JsonPath& path) {
-  if (path.context) return Select(roots.context ? *roots.context : json::object(), path);
+  static const json kNoContext = json::object();
+  if (path.context) return Select(roots.context ? *roots.context : kNoContext, path);  // no copy of the context
   if (path.variable.empty()) return Select(data, path);
   const json* value = roots.variable ? roots.variable(path.variable) : nullptr;
   if (!value) return NotFound(fmt::format("The variable '${}' is not defined", path.variable));
@@ -277,12 +278,12 @@ Status Assign(json& root, const JsonPath& path, json value) {
     if (step.kind == PathStep::Kind::kField) {
       if (node->is_null()) *node = json::object();
       if (!node->is_object()) {
-        return InvalidArgument(fmt::format("Unable to apply step \"{}\" to input {}", step.field, node->dump()));
+        return InvalidArgument(fmt::format("Unable to apply step \"{}\" to input {}", step.field, node->dump(-1, ' ', false, kReplaceInvalid)));
       }
       node = &(*node)[step.field];
     } else {
       const int64_t at = node->is_array() ? Resolve(step.index, node->size()) : -1;
-      if (at < 0) return InvalidArgument(fmt::format("Unable to apply index {} to input {}", step.index, node->dump()));
+      if (at < 0) return InvalidArgument(fmt::format("Unable to apply index {} to input {}", step.index, node->dump(-1, ' ', false, kReplaceInvalid)));
       node = &(*node)[static_cast<size_t>(at)];
     }
   }

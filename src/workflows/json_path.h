@@ -18,6 +18,10 @@
 
 namespace loam::workflows {
 
+// For dump(): text that is not valid UTF-8 (a base64-decoded string, a job's log line) is
+// replaced rather than thrown on.
+inline constexpr auto kReplaceInvalid = nlohmann::json::error_handler_t::replace;
+
 struct PathStep {
   enum class Kind { kField, kIndex, kWildcard, kSlice, kFilter };
   Kind kind = Kind::kField;

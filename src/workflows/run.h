@@ -41,7 +41,7 @@ class VariableScope {
 // execution is aborted, times out, the server shuts down, or a resumed history does not match
 // the definition; caught by Run::Go.
 struct Interrupted {
-  enum class Why { kAbort, kShutdown, kTimedOut, kDiverged } why;
+  enum class Why { kAbort, kShutdown, kTimedOut, kDiverged, kHistoryLimit } why;
 };
 
 class Run {

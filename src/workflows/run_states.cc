@@ -114,13 +114,13 @@ StatusOr<json> Run::Step(const std::string& name, const json& state, const std::
     Failure f;
     if (state.contains("ErrorPath")) {
       ASSIGN_OR_RETURN(json e, Path(raw, state["ErrorPath"].get<std::string>()));
-      f.error = e.is_string() ? e.get<std::string>() : e.dump();
+      f.error = e.is_string() ? e.get<std::string>() : e.dump(-1, ' ', false, kReplaceInvalid);
     } else {
       f.error = state.value("Error", "");
     }
     if (state.contains("CausePath")) {
       ASSIGN_OR_RETURN(json c, Path(raw, state["CausePath"].get<std::string>()));
-      f.cause = c.is_string() ? c.get<std::string>() : c.dump();
+      f.cause = c.is_string() ? c.get<std::string>() : c.dump(-1, ' ', false, kReplaceInvalid);
     } else {
       f.cause = state.value("Cause", "");
     }
@@ -186,10 +186,13 @@ Status Run::Wait(const json& state, const json& input) {
     ASSIGN_OR_RETURN(json s, Path(input, state["SecondsPath"].get<std::string>()));
     const std::string path = state["SecondsPath"].get<std::string>();
     if (!s.is_number_integer()) {
-      return InvalidArgument(fmt::format("The SecondsPath parameter cannot be parsed as a long value: {} == {}", path, s.dump()));
+      return InvalidArgument(fmt::format("The SecondsPath parameter cannot be parsed as a long value: {} == {}", path, s.dump(-1, ' ', false, kReplaceInvalid)));
+    }
+    if (s.get<int64_t>() > 99999999) {
+      return InvalidArgument(fmt::format("The SecondsPath parameter references a value over 99999999: {} == {}", path, s.dump(-1, ' ', false, kReplaceInvalid)));
     }
     if (s.get<int64_t>() < 0) {
-      return InvalidArgument(fmt::format("The SecondsPath parameter references a negative value: {} == {}", path, s.dump()));
+      return InvalidArgument(fmt::format("The SecondsPath parameter references a negative value: {} == {}", path, s.dump(-1, ' ', false, kReplaceInvalid)));
     }
     delay = std::chrono::seconds(s.get<int64_t>());
   }
@@ -199,7 +202,7 @@ Status Run::Wait(const json& state, const json& input) {
     ASSIGN_OR_RETURN(json t, Path(input, state["TimestampPath"].get<std::string>()));
     until = t.is_string() ? ParseTimestamp(t.get<std::string>()) : std::nullopt;
     if (!until) {
-      return InvalidArgument(fmt::format("The TimestampPath parameter does not reference a valid ISO-8601 timestamp: {}", t.dump()));
+      return InvalidArgument(fmt::format("The TimestampPath parameter does not reference a valid ISO-8601 timestamp: {}", t.dump(-1, ' ', false, kReplaceInvalid)));
     }
   }
   if (until) {

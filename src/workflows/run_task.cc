@@ -26,8 +26,8 @@ StatusOr<int64_t> Run::TaskSeconds(const json& state, const json& input, const c
   if (!state.contains(path_field)) return 0;
   const std::string path = state[path_field].get<std::string>();
   ASSIGN_OR_RETURN(json v, Path(input, path));
-  if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
-    return InvalidArgument(fmt::format("The {} parameter must reference a positive integer: {} == {}", path_field, path, v.dump()));
+  if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > 99999999) {
+    return InvalidArgument(fmt::format("The {} parameter must reference a positive integer: {} == {}", path_field, path, v.dump(-1, ' ', false, kReplaceInvalid)));
   }
   return v.get<int64_t>();
 }
@@ -83,7 +83,7 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
   }
   json scheduled = who;
   scheduled["region"] = env_.region;
-  scheduled["parameters"] = parameters.dump();
+  scheduled["parameters"] = parameters.dump(-1, ' ', false, kReplaceInvalid);
   if (timeout > 0) scheduled["timeoutInSeconds"] = timeout;
   if (heartbeat > 0) scheduled["heartbeatInSeconds"] = heartbeat;
   Add("TaskScheduled", std::move(scheduled));
@@ -120,7 +120,7 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
         submitted = call.output;
         is_submitted = true;
         json details = who;
-        details["output"] = submitted.dump();
+        details["output"] = submitted.dump(-1, ' ', false, kReplaceInvalid);
         Add("TaskSubmitted", std::move(details));
         Flush();
       }
@@ -152,7 +152,7 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
       }
     }
     json details = who;
-    std::string result_text = outcome->ok ? outcome->output.dump() : std::string();
+    std::string result_text = outcome->ok ? outcome->output.dump(-1, ' ', false, kReplaceInvalid) : std::string();
     if (outcome->ok && result_text.size() > kMaxPayloadBytes) {
       outcome = TaskOutcome::Failure("States.DataLimitExceeded",
                                      fmt::format("The task's result is {} bytes, more than the {} a state's data may have",

@@ -109,7 +109,7 @@ std::optional<TaskOutcome> SageMakerTasks::Poll(const TaskResource& resource, co
   if (status == "Completed") return TaskOutcome::Success(std::move(described).value());
   // Step Functions fails a .sync task whose job failed or was stopped with the Describe
   // response as the cause.
-  if (status == "Failed" || status == "Stopped") return TaskOutcome::Failure("States.TaskFailed", described->dump());
+  if (status == "Failed" || status == "Stopped") return TaskOutcome::Failure("States.TaskFailed", described->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return std::nullopt;
 }
 

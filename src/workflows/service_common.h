@@ -46,6 +46,8 @@ struct ArnParts {
 StatusOr<ArnParts> ParseArn(const std::string& arn, std::string_view type, const WorkflowOptions& options);
 
 inline constexpr size_t kMaxTags = 50;
+// How deeply definitions, inputs and task answers may nest (see JsonNestingWithin).
+inline constexpr size_t kMaxJsonDepth = 512;
 
 // InvalidArn "Invalid Role Arn" unless `arn` is an IAM role ARN (arn:aws:iam::<account>:role/<name>).
 Status CheckRoleArn(const std::string& arn);

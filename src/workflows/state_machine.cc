@@ -46,7 +46,7 @@ json NamedDetails(const std::string& name, const char* member, std::string dumpe
 }  // namespace
 
 Run::Run(const json& definition, const ExecutionEnvironment& env)
-    : def_(definition), env_(env), context_(env.context), uses_context_(definition.dump().find("$$") != std::string::npos) {
+    : def_(definition), env_(env), context_(env.context), uses_context_(definition.dump(-1, ' ', false, kReplaceInvalid).find("$$") != std::string::npos) {
   scopes_.emplace_back(json::object());
   roots_.context = &context_;
   roots_.variable = [this](const std::string& name) { return Variable(name); };
@@ -55,7 +55,7 @@ Run::Run(const json& definition, const ExecutionEnvironment& env)
 
 ExecutionResult Run::Go(const json& input) {
   try {
-    json started = {{"input", input.dump()}};
+    json started = {{"input", input.dump(-1, ' ', false, kReplaceInvalid)}};
     if (const json* role = env_.context.contains("Execution") ? &env_.context["Execution"] : nullptr;
         role && role->contains("RoleArn")) {
       started["roleArn"] = (*role)["RoleArn"];
@@ -73,13 +73,25 @@ ExecutionResult Run::Go(const json& input) {
     } else {
       result_.status = ExecutionResult::Status::kSucceeded;
       result_.output = output;
-      Add("ExecutionSucceeded", {{"output", output.dump()}});
+      Add("ExecutionSucceeded", {{"output", output.dump(-1, ' ', false, kReplaceInvalid)}});
     }
+  } catch (const std::exception& e) {  // a defect or data the library refused: the execution fails, recorded
+    final_ = true;
+    if (Replaying()) produced_ = static_cast<int64_t>(cursor_ = recorded().size());
+    result_.status = ExecutionResult::Status::kFailed;
+    result_.error = "States.Runtime";
+    result_.cause = std::string("Loam could not run the execution further: ") + e.what();
+    Add("ExecutionFailed", {{"error", result_.error}, {"cause", result_.cause}});
   } catch (const Interrupted& i) {
     final_ = true;  // from here on a failed history write must not throw
     if (Replaying()) produced_ = static_cast<int64_t>(cursor_ = recorded().size());  // whatever follows is new
     if (i.why == Interrupted::Why::kShutdown) {
       result_.status = ExecutionResult::Status::kInterrupted;
+    } else if (i.why == Interrupted::Why::kHistoryLimit) {
+      result_.status = ExecutionResult::Status::kFailed;
+      result_.error = "States.Runtime";
+      result_.cause = fmt::format("The execution reached the limit of {} history events.", env_.max_events);
+      Add("ExecutionFailed", {{"error", result_.error}, {"cause", result_.cause}});
     } else if (i.why == Interrupted::Why::kDiverged) {
       result_.status = ExecutionResult::Status::kFailed;
       result_.error = "States.Runtime";
@@ -117,15 +129,14 @@ std::optional<Failure> Run::RunMachine(const json& machine, json data, json& out
   const json& states = machine["States"];
   std::string dumped;  // `data` as text, when it is what the last state exited with
   while (true) {
-    if (static_cast<size_t>(produced_) >= env_.max_events) {
-      return Failure{"States.Runtime", fmt::format("The execution reached the limit of {} history events.", env_.max_events)};
-    }
+    // Terminal: no Catch or tolerated Map failure may carry on past it.
+    if (static_cast<size_t>(produced_) >= env_.max_events) throw Interrupted{Interrupted::Why::kHistoryLimit};
     Checkpoint();
     const json& state = states.find(current).value();
     const std::string& type = state.find("Type")->get_ref<const std::string&>();
     state_entered_ms_ = Now();
     if (uses_context_) context_["State"] = {{"Name", current}, {"EnteredTime", IsoTime(state_entered_ms_)}};
-    if (dumped.empty()) dumped = data.dump();
+    if (dumped.empty()) dumped = data.dump(-1, ' ', false, kReplaceInvalid);
     Add(type + "StateEntered", NamedDetails(current, "input", std::move(dumped)));
     dumped.clear();
     std::string next;
@@ -142,7 +153,7 @@ std::optional<Failure> Run::RunMachine(const json& machine, json data, json& out
     if (const HistoryEvent* e = Upcoming(); e && e->type == type + "StateExited" && e->details.contains("output")) {
       data = json::parse(e->details["output"].get<std::string>());
     }
-    dumped = data.dump();
+    dumped = data.dump(-1, ' ', false, kReplaceInvalid);
     if (dumped.size() > kMaxPayloadBytes) {
       return Failure{"States.DataLimitExceeded",
                      fmt::format("The state '{}' gave an output of {} bytes, more than the {} a state's data may have", current,
@@ -188,6 +199,7 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
       if (attempts[i] < r.value("MaxAttempts", 3)) {
         double delay = static_cast<double>(r.value("IntervalSeconds", 1)) * std::pow(r.value("BackoffRate", 2.0), attempts[i]);
         if (r.contains("MaxDelaySeconds")) delay = std::min(delay, r["MaxDelaySeconds"].get<double>());
+        delay = std::min(delay, 99999999.0);  // BackoffRate^attempt can overflow; Step Functions caps waits there
         ++attempts[i];
         Sleep(std::chrono::milliseconds(static_cast<int64_t>(delay * 1000)));
         retry = true;
@@ -251,7 +263,7 @@ StatusOr<json> Run::ApplyAssign(std::optional<Failure>& failure) {
   // Every value was computed from the values the state entered with; now they take effect.
   assigned = json::object();
   for (auto& [name, value] : values.items()) {
-    assigned[name] = value.dump();
+    assigned[name] = value.dump(-1, ' ', false, kReplaceInvalid);
     scopes_.back()[name] = std::move(value);  // a null scope becomes an object here
   }
   return assigned;
@@ -364,7 +376,7 @@ StatusOr<json> Run::Expand(const json& node, const json& data, std::optional<Fai
       auto v = Path(data, value.get<std::string>());
       if (!v.ok()) {
         return InvalidArgument(fmt::format("The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
-                                           value.get<std::string>(), key, data.dump()));
+                                           value.get<std::string>(), key, data.dump(-1, ' ', false, kReplaceInvalid)));
       }
       out[key.substr(0, key.size() - 2)] = std::move(v).value();
     } else {

@@ -19,6 +19,8 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxStateNameLength = 80;
+// Step Functions' largest number of seconds (Wait, TimeoutSeconds, HeartbeatSeconds, retry intervals).
+constexpr int64_t kMaxSeconds = 99999999;
 
 Status Invalid(const std::string& code, const std::string& message, const std::string& where) {
   return InvalidArgument(fmt::format("Invalid State Machine Definition: '{}: {} at {}'", code, message, where));
@@ -92,6 +94,9 @@ struct Target {
 // Next or End, exactly one; the targets are collected for the reachability check.
 Status ValidateTransition(const json& state, const std::string& where, std::vector<Target>& targets) {
   const bool has_next = state.contains("Next");
+  if (state.contains("End") && !state["End"].is_boolean()) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "'End' must be true or false", where + "/End");
+  }
   const bool end = state.value("End", false);
   if (has_next == end) return Invalid("SCHEMA_VALIDATION_FAILED", "A state must have exactly one of 'Next' or 'End': true", where);
   if (has_next) {
@@ -128,7 +133,8 @@ Status ValidateErrorHandling(const json& state, const std::string& where, std::v
       if (std::string(field) == "Retry") {
         if (rule.contains("Assign")) return Invalid("SCHEMA_VALIDATION_FAILED", "A retrier cannot have 'Assign'", rule_at + "/Assign");
         for (const char* n : {"IntervalSeconds", "MaxAttempts", "MaxDelaySeconds"}) {
-          if (rule.contains(n) && (!rule[n].is_number_integer() || rule[n].get<int64_t>() < (std::string(n) == "MaxAttempts" ? 0 : 1))) {
+          if (rule.contains(n) && (!rule[n].is_number_integer() || rule[n].get<int64_t>() < (std::string(n) == "MaxAttempts" ? 0 : 1) ||
+                                   rule[n].get<int64_t>() > kMaxSeconds)) {
             return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a {} integer", n,
                                                                    std::string(n) == "MaxAttempts" ? "non-negative" : "positive"),
                            rule_at + "/" + n);
@@ -156,8 +162,10 @@ Status ValidateTaskSeconds(const json& state, const char* field, const std::stri
   if (state.contains(field) && state.contains(path_field)) {
     return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A Task state has at most one of '{}' and '{}'", field, path_field), where);
   }
-  if (state.contains(field) && (!state[field].is_number_integer() || state[field].get<int64_t>() < 1)) {
-    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a positive integer", field), where + "/" + field);
+  if (state.contains(field) &&
+      (!state[field].is_number_integer() || state[field].get<int64_t>() < 1 || state[field].get<int64_t>() > kMaxSeconds)) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a positive integer up to {}", field, kMaxSeconds),
+                   where + "/" + field);
   }
   return ValidatePathField(state, path_field.c_str(), true, where);
 }
@@ -218,7 +226,8 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
   }
   if (type == "Map" && state.contains("ItemProcessor") && state["ItemProcessor"].is_object() &&
       state["ItemProcessor"].contains("ProcessorConfig") &&
-      state["ItemProcessor"]["ProcessorConfig"].value("Mode", "INLINE") != "INLINE") {
+      (!state["ItemProcessor"]["ProcessorConfig"].is_object() ||
+       state["ItemProcessor"]["ProcessorConfig"].value("Mode", json("INLINE")) != "INLINE")) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "Distributed Map (ProcessorConfig Mode DISTRIBUTED) is not supported by Loam yet",
                    where + "/ItemProcessor/ProcessorConfig");
   }
@@ -284,7 +293,8 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
       return Invalid("SCHEMA_VALIDATION_FAILED",
                      "A Wait state must have exactly one of 'Seconds', 'Timestamp', 'SecondsPath' or 'TimestampPath'", where);
     }
-    if (state.contains("Seconds") && (!state["Seconds"].is_number_integer() || state["Seconds"].get<int64_t>() < 0)) {
+    if (state.contains("Seconds") && (!state["Seconds"].is_number_integer() || state["Seconds"].get<int64_t>() < 0 ||
+                                      state["Seconds"].get<int64_t>() > kMaxSeconds)) {
       return Invalid("SCHEMA_VALIDATION_FAILED", "'Seconds' must be a non-negative integer", where + "/Seconds");
     }
     if (state.contains("Timestamp") &&
@@ -323,6 +333,9 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
       const std::string path_field = std::string(pair) + "Path";
       if (state.contains(pair) && state.contains(path_field)) {
         return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A Fail state has at most one of '{}' and '{}'", pair, path_field), where);
+      }
+      if (state.contains(pair) && !state[pair].is_string()) {
+        return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a string", pair), where + "/" + pair);
       }
       RETURN_IF_ERROR(ValidatePathField(state, path_field.c_str(), false, where));
     }
@@ -384,7 +397,8 @@ Status ValidateMachine(const json& def, const std::string& where, const Validati
 
 Status ValidateDefinition(const json& definition, const ValidationOptions& options) {
   if (definition.is_object() && definition.contains("TimeoutSeconds") &&
-      (!definition["TimeoutSeconds"].is_number_integer() || definition["TimeoutSeconds"].get<int64_t>() < 1)) {
+      (!definition["TimeoutSeconds"].is_number_integer() || definition["TimeoutSeconds"].get<int64_t>() < 1 ||
+       definition["TimeoutSeconds"].get<int64_t>() > kMaxSeconds)) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "'TimeoutSeconds' must be a positive integer", "/TimeoutSeconds");
   }
   return ValidateMachine(definition, "", options);

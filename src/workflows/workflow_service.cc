@@ -18,6 +18,11 @@ WorkflowService::WorkflowService(std::shared_ptr<jobs::JobStore> store, std::sha
 WorkflowService::~WorkflowService() { Shutdown(); }
 
 StatusOr<json> WorkflowService::ParseDefinition(const std::string& text, const std::string& type) const {
+  if (!JsonNestingWithin(text, kMaxJsonDepth)) {
+    return TypedError(StatusCode::kInvalidArgument, kInvalidDefinition,
+                      fmt::format("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The definition is nested more "
+                                  "than {} levels deep at /'", kMaxJsonDepth));
+  }
   json definition = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (definition.is_discarded()) {
     return TypedError(StatusCode::kInvalidArgument, kInvalidDefinition,

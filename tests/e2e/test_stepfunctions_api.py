@@ -964,3 +964,16 @@ def test_sync_executions_wait_without_holding_the_servers_threads(sfn, sfn_sync)
         assert sfn.describe_state_machine(stateMachineArn=machine)["type"] == "EXPRESS"
     assert [a["status"] for a in answers] == ["SUCCEEDED"] * 10
     assert max(a["startDate"] for a in answers) < min(a["stopDate"] for a in answers)
+
+
+def test_deeply_nested_json_is_refused_before_it_is_run(sfn):
+    """Text nested far deeper than any real document (here 2,000 levels, 4 KB) is refused where it
+    enters: definitions, execution input and task answers (parsing is iterative, but running it
+    would not be)."""
+    deep = "[" * 2000 + "]" * 2000
+    machine = create_machine(sfn, "deep", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    expect_error(sfn.start_execution, "InvalidExecutionInput", stateMachineArn=machine, input=deep)
+    expect_error(sfn.create_state_machine, "InvalidDefinition", name=unique("deepdef"), roleArn=ROLE_ARN,
+                 definition='{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": ' + deep + ', "End": true}}}')
+    shallow = "[" * 100 + "]" * 100
+    assert json.loads(succeeded(sfn, start(sfn, machine, json.loads(shallow)))["output"]) == json.loads(shallow)

@@ -241,3 +241,19 @@ def test_each_waiting_task_gets_its_own_token(sfn):
     answer_token(sfn.send_task_success, taskToken=token_b2, output='"b2"')
     assert json.loads(succeeded(sfn, a)["output"]) == {"who": "a", "first": "a1", "second": "a2"}
     assert json.loads(succeeded(sfn, b)["output"]) == {"who": "b", "first": "b1", "second": "b2"}
+
+
+def test_an_answer_sent_as_soon_as_the_token_exists_is_never_lost(sfn):
+    """A worker that answers the moment it has the token (here: read from TaskScheduled, which is
+    written before the call is made) may answer before the execution begins to wait on it; the
+    answer is kept for it rather than refused."""
+    machine = create_machine(sfn, "tokenfast", token_machine())
+    for i in range(8):
+        execution = start(sfn, machine, {"i": i})
+        token = None
+        while token is None:
+            scheduled = [e for e in history(sfn, execution) if e["type"] == "TaskScheduled"]
+            if scheduled:
+                token = json.loads(details(scheduled[0])["parameters"])["NameContains"]
+        sfn.send_task_success(taskToken=token, output=json.dumps({"i": i}))  # no retry
+        assert json.loads(succeeded(sfn, execution)["output"])["answer"] == {"i": i}

@@ -144,9 +144,15 @@ InProcessCall MakeInProcessCall(const SageMakerServices& s) {
                         "Loam does not serve the SageMaker operation " + operation);
     }
     if (Status valid = service->model->ValidateInput(operation, request); !valid.ok()) return typed(valid);
-    auto result = op->second(request);
-    if (!result.ok()) return typed(result.status());
-    return result;
+    // As the HTTP adapter does: an operation that throws is an InternalFailure, not an exception
+    // in the caller's (a workflow's) thread.
+    try {
+      auto result = op->second(request);
+      if (!result.ok()) return typed(result.status());
+      return result;
+    } catch (const std::exception& e) {
+      return typed(Internal("internal error in " + operation + ": " + e.what()));
+    }
   };
 }
 

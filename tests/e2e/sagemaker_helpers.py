@@ -131,6 +131,26 @@ def uri_to_path(uri: str) -> Path:
     return Path(urllib.parse.unquote(urllib.parse.urlparse(uri).path))
 
 
+SDK_PYTHON = E2E_DIR.parent.parent / ".venv-sagemaker" / "bin" / "python"
+
+
+def run_sdk_flow(flow: Path, server, work_dir: Path, timeout: float, *args: str) -> tuple[dict, str]:
+    """Runs a client flow (clients/*_flow.py) under .venv-sagemaker, the SDKs reaching ``server``
+    through nothing but AWS_ENDPOINT_URL and dummy credentials; returns its last line, a JSON
+    summary, and all it printed. A failed flow fails the test with its output and the server's log."""
+    assert SDK_PYTHON.exists(), "run scripts/setup.sh: it creates .venv-sagemaker with the SageMaker SDKs"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
+    env.update(AWS_ENDPOINT_URL=server.url, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="x",
+               AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", PYTHONUNBUFFERED="1",
+               SAGEMAKER_SUPPRESS_V2_WARNING="1")
+    proc = subprocess.run([str(SDK_PYTHON), str(flow), "--work-dir", str(work_dir), *args],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+    assert proc.returncode == 0, (
+        f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-6000:]}\n--- loam log ---\n{server.log_tail()}"
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stdout
+
+
 # ---------------------------------------------------------------------------
 # Request building (as the SageMaker Python SDK does)
 # ---------------------------------------------------------------------------

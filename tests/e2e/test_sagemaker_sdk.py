@@ -18,18 +18,15 @@ after creating it: with jobs that finish within those 10 s the flow takes about 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 
 from conftest import training_server_args
+from sagemaker_helpers import run_sdk_flow
 
-REPO = Path(__file__).resolve().parents[2]
-SDK_PYTHON = REPO / ".venv-sagemaker" / "bin" / "python"
 FLOW = Path(__file__).parent / "clients" / "sagemaker_sdk_flow.py"
 ACCOUNT = "000000000000"
 BUCKET = f"sagemaker-us-east-1-{ACCOUNT}"
@@ -41,22 +38,12 @@ pytestmark = pytest.mark.timeout(360)
 @pytest.fixture(scope="module")
 def sdk_flow(tmp_path_factory):
     """Runs the flow once against a private training server; returns (summary, stdout)."""
-    assert SDK_PYTHON.exists(), "run scripts/setup.sh: it creates .venv-sagemaker with the SageMaker Python SDK"
     from conftest import _start_server
 
     base = tmp_path_factory.mktemp("loam-sdk")
     server = _start_server(base / "data", base / "loam.log", training_server_args())
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
-        env.update(AWS_ENDPOINT_URL=server.url, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="x",
-                   AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", PYTHONUNBUFFERED="1",
-                   SAGEMAKER_SUPPRESS_V2_WARNING="1")
-        proc = subprocess.run([str(SDK_PYTHON), str(FLOW), "--work-dir", str(base / "flow"), "--prefix", PREFIX],
-                              capture_output=True, text=True, timeout=330, env=env)
-        assert proc.returncode == 0, (
-            f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-6000:]}\n--- loam log ---\n{server.log_tail()}"
-        )
-        yield json.loads(proc.stdout.strip().splitlines()[-1]), proc.stdout
+        yield run_sdk_flow(FLOW, server, base / "flow", 330, "--prefix", PREFIX)
     finally:
         if server.proc is not None:
             server.stop()

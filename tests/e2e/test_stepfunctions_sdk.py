@@ -9,17 +9,13 @@ it creates are Loam's real ones, and the endpoint answers a prediction through t
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import training_server_args
+from sagemaker_helpers import run_sdk_flow
 
-REPO = Path(__file__).resolve().parents[2]
-SDK_PYTHON = REPO / ".venv-sagemaker" / "bin" / "python"
 FLOW = Path(__file__).parent / "clients" / "stepfunctions_sdk_flow.py"
 
 pytestmark = pytest.mark.timeout(300)
@@ -28,22 +24,12 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory):
     """Runs the flow once against a private training server; returns its summary."""
-    assert SDK_PYTHON.exists(), "run scripts/setup.sh: it creates .venv-sagemaker with both SDKs"
     from conftest import _start_server
 
     base = tmp_path_factory.mktemp("loam-sfn-sdk")
     server = _start_server(base / "data", base / "loam.log", training_server_args())
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SAGEMAKER_"))}
-        env.update(AWS_ENDPOINT_URL=server.url, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="x",
-                   AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true", PYTHONUNBUFFERED="1",
-                   SAGEMAKER_SUPPRESS_V2_WARNING="1")
-        proc = subprocess.run([str(SDK_PYTHON), str(FLOW), "--work-dir", str(base / "flow")],
-                              capture_output=True, text=True, timeout=280, env=env)
-        assert proc.returncode == 0, (
-            f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-6000:]}\n--- loam log ---\n{server.log_tail()}"
-        )
-        yield json.loads(proc.stdout.strip().splitlines()[-1])
+        yield run_sdk_flow(FLOW, server, base / "flow", 280)[0]
     finally:
         if server.proc is not None:
             server.stop()

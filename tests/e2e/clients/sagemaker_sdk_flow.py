@@ -115,26 +115,32 @@ def describe_until_gone(describe, status_key: str | None = None, timeout: float 
         time.sleep(0.5)
 
 
-def main() -> int:
+def start_flow(default_prefix: str):
+    """A flow's arguments (--work-dir, --prefix), its work directory made and the SDK pointed at
+    Loam: telemetry off, and STS, which the SDK names itself (https://sts.<region>.amazonaws.com,
+    overriding AWS_ENDPOINT_URL), sent to Loam's one port too."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--work-dir", required=True, type=Path)
-    parser.add_argument("--prefix", default="sdk-flow")
+    parser.add_argument("--prefix", default=default_prefix)
     args = parser.parse_args()
     endpoint = os.environ["AWS_ENDPOINT_URL"]
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    opt_out_of_telemetry(args.work_dir)
+    import sagemaker.session
+
+    sagemaker.session.sts_regional_endpoint = lambda region: endpoint
+    return args
+
+
+def main() -> int:
+    args = start_flow("sdk-flow")
     work = args.work_dir
-    work.mkdir(parents=True, exist_ok=True)
-    opt_out_of_telemetry(work)
 
     import boto3
     import sagemaker
-    import sagemaker.session
     from sagemaker.processing import ProcessingInput, ProcessingOutput
     from sagemaker.sklearn.estimator import SKLearn
     from sagemaker.sklearn.processing import SKLearnProcessor
-
-    # The SDK names STS's endpoint itself (https://sts.<region>.amazonaws.com), overriding
-    # AWS_ENDPOINT_URL; Loam serves STS on its one port too.
-    sagemaker.session.sts_regional_endpoint = lambda region: endpoint
 
     summary: dict = {"sagemaker": sagemaker.__version__, "boto3": boto3.__version__, "timings": {}}
     started = time.monotonic()

@@ -15,34 +15,25 @@ summary.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from sagemaker_sdk_flow import ROLE, opt_out_of_telemetry, write_raw_data  # noqa: E402
+from sagemaker_sdk_flow import ROLE, start_flow, write_raw_data  # noqa: E402
 
 JOBS = HERE / "sdk_jobs"
 WORKFLOW_ROLE = "arn:aws:iam::000000000000:role/StepFunctionsWorkflowExecutionRole"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--work-dir", required=True, type=Path)
-    parser.add_argument("--prefix", default="sfn-sdk-flow")
-    args = parser.parse_args()
-    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    args = start_flow("sfn-sdk-flow")
     work = args.work_dir
-    work.mkdir(parents=True, exist_ok=True)
-    opt_out_of_telemetry(work)
 
     import boto3
     import sagemaker
-    import sagemaker.session
     import stepfunctions
     from sagemaker.deserializers import JSONDeserializer
     from sagemaker.predictor import Predictor
@@ -51,7 +42,6 @@ def main() -> int:
     from stepfunctions.template.pipeline import TrainingPipeline
     from stepfunctions.workflow import Workflow
 
-    sagemaker.session.sts_regional_endpoint = lambda region: endpoint
     summary: dict = {"stepfunctions": stepfunctions.__version__, "sagemaker": sagemaker.__version__}
 
     session = sagemaker.Session()

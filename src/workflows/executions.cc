@@ -105,6 +105,10 @@ struct WorkflowService::Live {
   // Answers to tokens of this execution that came before it began waiting on them (a fast
   // worker can answer while the task's TaskSubmitted is still being written).
   std::map<std::string, TokenAnswer> early;
+  // Requests answered once the history holds more than `after` batches (a task's answer written),
+  // or, with false, when the execution ends first.
+  std::vector<std::pair<int64_t, std::function<void(bool)>>> after_flush;
+  std::vector<std::function<void()>> on_end;  // requests answered once the execution has ended
   int64_t heartbeat_ms = 0;  // when the awaited task last reported (or started)
 };
 
@@ -262,11 +266,18 @@ ExecutionEnvironment WorkflowService::Environment(const JobRecord& execution, Li
       log::Error("workflow.history_write_failed", {{"execution", arn}, {"error", s.ToString()}});
       return false;
     }
+    std::vector<std::function<void(bool)>> answered;
     {
       std::lock_guard lock(live->mu);
       ++live->flushes;
+      std::erase_if(live->after_flush, [&](auto& waiting) {
+        if (waiting.first >= live->flushes) return false;
+        answered.push_back(std::move(waiting.second));
+        return true;
+      });
     }
     live->cv.notify_all();
+    for (auto& answer : answered) answer(true);
     return true;
   };
   env.await_token = [this, live](const std::string& token, int64_t deadline_ms, int64_t heartbeat_seconds) {
@@ -360,17 +371,28 @@ void WorkflowService::RunExecution(std::shared_ptr<Live> live, JobRecord executi
 
 // An execution's thread, as it ends: no longer live, its thread left for JoinFinished.
 void WorkflowService::Retire(const std::shared_ptr<Live>& live) {
-  std::lock_guard lock(mu_);
+  std::vector<std::pair<int64_t, std::function<void(bool)>>> after_flush;
+  std::vector<std::function<void()>> on_end;
+  int64_t flushes = 0;
   {
-    std::lock_guard l(live->mu);
-    live->ended = true;
+    std::lock_guard lock(mu_);
+    {
+      std::lock_guard l(live->mu);
+      live->ended = true;
+      after_flush.swap(live->after_flush);
+      on_end.swap(live->on_end);
+      flushes = live->flushes;
+    }
+    live->cv.notify_all();
+    auto it = live_.find(live->arn);
+    if (it != live_.end() && it->second == live) {
+      finished_.push_back(std::move(live->thread));
+      live_.erase(it);
+    }
   }
-  live->cv.notify_all();
-  auto it = live_.find(live->arn);
-  if (it != live_.end() && it->second == live) {
-    finished_.push_back(std::move(live->thread));
-    live_.erase(it);
-  }
+  // Outside the locks: the callbacks read the store and answer requests.
+  for (auto& [after, answer] : after_flush) answer(flushes > after);
+  for (auto& answer : on_end) answer();
 }
 
 Status WorkflowService::Finish(JobRecord& execution, const ExecutionResult& result) {
@@ -413,7 +435,40 @@ StatusOr<json> WorkflowService::DescribeExecution(const json& request) {
   return out;
 }
 
-StatusOr<json> WorkflowService::StopExecution(const json& request) {
+void WorkflowService::StopExecution(const json& request, Done done) {
+  auto stopped = StopNow(request);
+  if (!stopped.ok() || stopped->is_object()) {
+    done(std::move(stopped));
+    return;
+  }
+  // A running execution: answered once it has recorded its end (see StopNow).
+  const std::string arn = stopped->get<std::string>();
+  std::shared_ptr<Live> live;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = live_.find(arn); it != live_.end()) live = it->second;
+  }
+  auto answer = [this, arn, done] {
+    auto e = ExecutionByArn(arn);
+    if (!e.ok()) {
+      done(e.status());
+      return;
+    }
+    done(json{{"stopDate", EpochSeconds(e->doc.value("stopDate", options_.clock()))}});
+  };
+  if (live) {
+    std::unique_lock lock(live->mu);
+    if (!live->ended) {
+      live->on_end.push_back(std::move(answer));
+      return;
+    }
+  }
+  answer();
+}
+
+// StopExecution's work: the answer for an execution that is not running here (ended, or not resumed
+// yet), or the ARN (a string) of a running one that has been told to abort.
+StatusOr<json> WorkflowService::StopNow(const json& request) {
   ASSIGN_OR_RETURN(JobRecord e, ExecutionByArn(request["executionArn"].get<std::string>()));
   if (e.status != kRunning) return json{{"stopDate", EpochSeconds(e.doc.value("stopDate", e.last_modified_time_ms))}};
   std::shared_ptr<Live> live;
@@ -451,10 +506,9 @@ StatusOr<json> WorkflowService::StopExecution(const json& request) {
       live->abort_cause = cause;
     }
     live->cv.notify_all();
-    // The execution records its end (and stops its running job) promptly; answer once it has,
-    // so a DescribeExecution that follows sees ABORTED.
-    std::unique_lock live_lock(live->mu);
-    live->cv.wait_for(live_lock, std::chrono::seconds(10), [&] { return live->ended; });
+    // The execution records its end (and stops its running job) promptly; the request is
+    // answered once it has, so a DescribeExecution that follows sees ABORTED.
+    return json(e.arn);
   }
   ASSIGN_OR_RETURN(e, ExecutionByArn(e.arn));
   return json{{"stopDate", EpochSeconds(e.doc.value("stopDate", options_.clock()))}};
@@ -538,43 +592,66 @@ StatusOr<std::shared_ptr<WorkflowService::Live>> WorkflowService::LiveByToken(co
   return l->second;
 }
 
-// Hands the answer to the waiting execution and returns once the task's end is in the history:
-// an answer acknowledged is never lost to a crash.
-StatusOr<json> WorkflowService::Answer(const std::shared_ptr<Live>& live, const std::string& token, TokenAnswer answer) {
+// Hands the answer to the waiting execution and replies once the task's end is in the history:
+// an answer acknowledged is never lost to a crash. Nothing waits on the caller's thread.
+void WorkflowService::Answer(const std::shared_ptr<Live>& live, const std::string& token, TokenAnswer answer, Done done) {
   std::unique_lock lock(live->mu);
+  if (live->ended) {
+    lock.unlock();
+    done(TypedError(StatusCode::kInvalidArgument, kTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'"));
+    return;
+  }
   const int64_t flushes = live->flushes;
   if (live->awaited_token == token && !live->answer) {
     live->answer = std::move(answer);
   } else if (live->awaited_token.empty() && !live->early.count(token) && live->early.size() < 64) {
     live->early[token] = std::move(answer);  // taken when the execution begins to wait on it
   } else {
-    return TypedError(StatusCode::kInvalidArgument, kTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'");
+    lock.unlock();
+    done(TypedError(StatusCode::kInvalidArgument, kTaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'"));
+    return;
   }
+  live->after_flush.emplace_back(flushes, [done](bool recorded) {
+    if (recorded) {
+      done(json::object());
+    } else {
+      done(Unavailable("The task's answer was taken but could not be recorded; the execution resumes with it pending"));
+    }
+  });
+  lock.unlock();
   live->cv.notify_all();
-  const bool recorded = live->cv.wait_for(lock, std::chrono::seconds(30), [&] { return live->flushes > flushes || live->ended; });
-  if (!recorded || (live->ended && live->flushes == flushes)) {
-    return Unavailable("The task's answer was taken but could not be recorded yet; the execution resumes with it pending");
-  }
-  return json::object();
 }
 
-StatusOr<json> WorkflowService::SendTaskSuccess(const json& request) {
+void WorkflowService::SendTaskSuccess(const json& request, Done done) {
   const std::string token = request["taskToken"].get<std::string>();
   const std::string& output_text = request["output"].get_ref<const std::string&>();
   if (!JsonNestingWithin(output_text, kMaxJsonDepth)) {
-    return TypedError(StatusCode::kInvalidArgument, kInvalidOutput,
-                      fmt::format("Invalid Output: nested more than {} levels deep", kMaxJsonDepth));
+    done(TypedError(StatusCode::kInvalidArgument, kInvalidOutput,
+                    fmt::format("Invalid Output: nested more than {} levels deep", kMaxJsonDepth)));
+    return;
   }
   json output = json::parse(output_text, nullptr, /*allow_exceptions=*/false);
-  if (output.is_discarded()) return TypedError(StatusCode::kInvalidArgument, kInvalidOutput, "Invalid Output: the output is not valid JSON");
-  ASSIGN_OR_RETURN(auto live, LiveByToken(token));
-  return Answer(live, token, TokenAnswer{TokenAnswer::Kind::kSucceeded, std::move(output), "", ""});
+  if (output.is_discarded()) {
+    done(TypedError(StatusCode::kInvalidArgument, kInvalidOutput, "Invalid Output: the output is not valid JSON"));
+    return;
+  }
+  auto live = LiveByToken(token);
+  if (!live.ok()) {
+    done(live.status());
+    return;
+  }
+  Answer(*live, token, TokenAnswer{TokenAnswer::Kind::kSucceeded, std::move(output), "", ""}, std::move(done));
 }
 
-StatusOr<json> WorkflowService::SendTaskFailure(const json& request) {
+void WorkflowService::SendTaskFailure(const json& request, Done done) {
   const std::string token = request["taskToken"].get<std::string>();
-  ASSIGN_OR_RETURN(auto live, LiveByToken(token));
-  return Answer(live, token, TokenAnswer{TokenAnswer::Kind::kFailed, nullptr, request.value("error", ""), request.value("cause", "")});
+  auto live = LiveByToken(token);
+  if (!live.ok()) {
+    done(live.status());
+    return;
+  }
+  Answer(*live, token, TokenAnswer{TokenAnswer::Kind::kFailed, nullptr, request.value("error", ""), request.value("cause", "")},
+         std::move(done));
 }
 
 StatusOr<json> WorkflowService::SendTaskHeartbeat(const json& request) {

@@ -61,12 +61,14 @@ class WorkflowService {
   using SyncDone = std::function<void(StatusOr<nlohmann::json>)>;
   void StartSyncExecution(const nlohmann::json& request, SyncDone done);
   StatusOr<nlohmann::json> DescribeExecution(const nlohmann::json& request);
-  StatusOr<nlohmann::json> StopExecution(const nlohmann::json& request);
+  // These answer through `done` (from any thread) once what they wait for is in the history.
+  using Done = std::function<void(StatusOr<nlohmann::json>)>;
+  void StopExecution(const nlohmann::json& request, Done done);
   StatusOr<nlohmann::json> ListExecutions(const nlohmann::json& request);
   StatusOr<nlohmann::json> GetExecutionHistory(const nlohmann::json& request);
   StatusOr<nlohmann::json> DescribeStateMachineForExecution(const nlohmann::json& request);
-  StatusOr<nlohmann::json> SendTaskSuccess(const nlohmann::json& request);
-  StatusOr<nlohmann::json> SendTaskFailure(const nlohmann::json& request);
+  void SendTaskSuccess(const nlohmann::json& request, Done done);
+  void SendTaskFailure(const nlohmann::json& request, Done done);
   StatusOr<nlohmann::json> SendTaskHeartbeat(const nlohmann::json& request);
 
   // Resumes every execution a previous process left RUNNING.
@@ -90,7 +92,8 @@ class WorkflowService {
   void JoinFinished();
   void Retire(const std::shared_ptr<Live>& live);
   StatusOr<std::shared_ptr<Live>> LiveByToken(const std::string& token);
-  StatusOr<nlohmann::json> Answer(const std::shared_ptr<Live>& live, const std::string& token, TokenAnswer answer);
+  void Answer(const std::shared_ptr<Live>& live, const std::string& token, TokenAnswer answer, Done done);
+  StatusOr<nlohmann::json> StopNow(const nlohmann::json& request);
 
   std::shared_ptr<jobs::JobStore> store_;
   std::shared_ptr<HistoryStore> history_;

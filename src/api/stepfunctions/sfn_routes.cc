@@ -22,12 +22,9 @@ void AddRoutes(http::Router& router, std::shared_ptr<WorkflowService> workflows)
       {"ValidateStateMachineDefinition", &WorkflowService::ValidateStateMachineDefinition},
       {"StartExecution", &WorkflowService::StartExecution},
       {"DescribeExecution", &WorkflowService::DescribeExecution},
-      {"StopExecution", &WorkflowService::StopExecution},
       {"ListExecutions", &WorkflowService::ListExecutions},
       {"GetExecutionHistory", &WorkflowService::GetExecutionHistory},
       {"DescribeStateMachineForExecution", &WorkflowService::DescribeStateMachineForExecution},
-      {"SendTaskSuccess", &WorkflowService::SendTaskSuccess},
-      {"SendTaskFailure", &WorkflowService::SendTaskFailure},
       {"SendTaskHeartbeat", &WorkflowService::SendTaskHeartbeat},
       {"TagResource", &WorkflowService::TagResource},
       {"UntagResource", &WorkflowService::UntagResource},
@@ -36,9 +33,19 @@ void AddRoutes(http::Router& router, std::shared_ptr<WorkflowService> workflows)
   for (const auto& [name, method] : operations) {
     service.operations[name] = [workflows, method](const json& in) { return ((*workflows).*method)(in); };
   }
-  // An Express execution answers when it ends: never on an I/O thread.
+  // These answer when the execution has done something (ended, recorded an answer): never
+  // waiting on an I/O thread.
   service.async_operations["StartSyncExecution"] = [workflows](const json& in, auto done) {
     workflows->StartSyncExecution(in, std::move(done));
+  };
+  service.async_operations["StopExecution"] = [workflows](const json& in, auto done) {
+    workflows->StopExecution(in, std::move(done));
+  };
+  service.async_operations["SendTaskSuccess"] = [workflows](const json& in, auto done) {
+    workflows->SendTaskSuccess(in, std::move(done));
+  };
+  service.async_operations["SendTaskFailure"] = [workflows](const json& in, auto done) {
+    workflows->SendTaskFailure(in, std::move(done));
   };
   aws::AddAwsJsonService(router, std::move(service), "stepfunctions");
 }

@@ -69,7 +69,6 @@ class Run {
   void Checkpoint();
   // Waits (not while replaying), interruptibly.
   void SleepUntil(int64_t deadline_ms);
-  void Sleep(std::chrono::milliseconds delay) { SleepUntil(Now() + delay.count()); }
 
   // -- input and output processing (state_machine.cc)
   StatusOr<json> Path(const json& data, const std::string& text);

@@ -201,7 +201,8 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
         if (r.contains("MaxDelaySeconds")) delay = std::min(delay, r["MaxDelaySeconds"].get<double>());
         delay = std::min(delay, 99999999.0);  // BackoffRate^attempt can overflow; Step Functions caps waits there
         ++attempts[i];
-        Sleep(std::chrono::milliseconds(static_cast<int64_t>(delay * 1000)));
+        // From the failure's event: a resumed execution waits only what is left of the interval.
+        SleepUntil(last_event_ms_ + static_cast<int64_t>(delay * 1000));
         retry = true;
       }
       break;  // the first retrier that names the error decides

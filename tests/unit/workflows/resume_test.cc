@@ -133,5 +133,49 @@ TEST(ResumeTest, EveryCutResumesToTheSameEndWithoutRepeatingAnsweredCalls) {
   }
 }
 
+// Fails its first call, then answers.
+class FlakyTasks final : public TaskIntegration {
+ public:
+  std::optional<std::string> Problem(const TaskResource&) const override { return std::nullopt; }
+  TaskOutcome Call(const TaskResource&, const json&, bool) override {
+    return ++calls == 1 ? TaskOutcome::Failure("Flaky", "first call") : TaskOutcome::Success({{"ok", true}});
+  }
+  std::optional<TaskOutcome> Poll(const TaskResource&, const json&, const json&) override { return std::nullopt; }
+  void Stop(const TaskResource&, const json&, const json&) override {}
+  int calls = 0;
+};
+
+TEST(ResumeTest, ARetryIntervalRunningAtTheCrashIsWaitedOnlyForWhatIsLeft) {
+  const json definition = json::parse(R"({"StartAt": "T", "States": {"T": {
+      "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sagemaker:listModels", "Parameters": {},
+      "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 10}], "End": true}}})");
+  auto run = [&](int64_t start_ms, const std::vector<HistoryEvent>& recorded, int64_t& waited_ms) {
+    int64_t now = start_ms;
+    FlakyTasks tasks;
+    tasks.calls = recorded.empty() ? 0 : 1;  // the first call happened before the restart
+    ExecutionEnvironment env;
+    env.now_ms = [&] { return now; };
+    env.sleep = [&](std::chrono::milliseconds d) {
+      now += d.count();
+      waited_ms += d.count();
+    };
+    env.tasks = &tasks;
+    env.recorded = recorded;
+    return Execute(definition, json::object(), env);
+  };
+  int64_t waited = 0;
+  const ExecutionResult full = run(1'000'000, {}, waited);
+  ASSERT_EQ(full.status, ExecutionResult::Status::kSucceeded);
+  EXPECT_EQ(waited, 10'000);
+  // The server stops right after the failure is recorded and starts again 4 s later.
+  size_t cut = 0;
+  while (full.events[cut].type != "TaskFailed") ++cut;
+  std::vector<HistoryEvent> recorded(full.events.begin(), full.events.begin() + static_cast<std::ptrdiff_t>(cut) + 1);
+  waited = 0;
+  const ExecutionResult resumed = run(full.events[cut].timestamp_ms + 4'000, recorded, waited);
+  ASSERT_EQ(resumed.status, ExecutionResult::Status::kSucceeded);
+  EXPECT_EQ(waited, 6'000);
+}
+
 }  // namespace
 }  // namespace loam::workflows

@@ -19,9 +19,10 @@ import io
 import json
 import time
 
-import boto3
 import pandas as pd
 import requests
+
+from loam_clients import client
 
 
 def best_training_job(sm):
@@ -91,11 +92,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
     args = parser.parse_args()
-    clients = dict(endpoint_url=args.endpoint, region_name="us-east-1",
-                   aws_access_key_id="loam", aws_secret_access_key="loam")
-    sm = boto3.client("sagemaker", **clients)
-    runtime = boto3.client("sagemaker-runtime", **clients)
-    s3 = boto3.client("s3", **clients)
+    sm = client("sagemaker", args.endpoint)
+    runtime = client("sagemaker-runtime", args.endpoint)
+    s3 = client("s3", args.endpoint)
 
     job, why = best_training_job(sm)
     model_data = job["ModelArtifacts"]["S3ModelArtifacts"]

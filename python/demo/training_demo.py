@@ -17,10 +17,11 @@ import os
 import tarfile
 import time
 
-import boto3
 import joblib
 import requests
 from sklearn.datasets import load_diabetes
+
+from loam_clients import client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -162,10 +163,7 @@ def main():
     parser.add_argument("--data-dir", required=True)
     args = parser.parse_args()
 
-    sm = boto3.client("sagemaker", endpoint_url=args.endpoint, region_name="us-east-1",
-                      aws_access_key_id="loam", aws_secret_access_key="loam")
-    s3 = boto3.client("s3", endpoint_url=args.endpoint, region_name="us-east-1",
-                      aws_access_key_id="loam", aws_secret_access_key="loam")
+    sm, s3 = client("sagemaker", args.endpoint), client("s3", args.endpoint)
     work = os.path.join(args.data_dir, "demo-training")
     channels = preprocess(sm, s3)
     job = "diabetes-sgd-" + time.strftime("%Y-%m-%d-%H-%M-%S-000", time.gmtime())

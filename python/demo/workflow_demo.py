@@ -14,7 +14,7 @@ import argparse
 import json
 import time
 
-import boto3
+from loam_clients import client
 
 ROLE = "arn:aws:iam::000000000000:role/loam-demo"
 
@@ -106,10 +106,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
     args = parser.parse_args()
-    clients = dict(endpoint_url=args.endpoint, region_name="us-east-1",
-                   aws_access_key_id="loam", aws_secret_access_key="loam")
-    sm, sfn = boto3.client("sagemaker", **clients), boto3.client("stepfunctions", **clients)
-    runtime = boto3.client("sagemaker-runtime", **clients)
+    sm, sfn = client("sagemaker", args.endpoint), client("stepfunctions", args.endpoint)
+    runtime = client("sagemaker-runtime", args.endpoint)
 
     latest = sm.list_training_jobs(NameContains="diabetes-sgd-2", StatusEquals="Completed", SortBy="CreationTime",
                                    SortOrder="Descending", MaxResults=1)["TrainingJobSummaries"]

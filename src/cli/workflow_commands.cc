@@ -34,6 +34,12 @@ StatusOr<json> CallSfn(const HttpClient& client, const std::string& operation, c
   std::exit(code);
 }
 
+HttpClient ClientOrDie(const std::string& endpoint) {
+  auto client = HttpClient::Create(endpoint);
+  if (!client.ok()) Die(client.status().message(), 2);
+  return std::move(client).value();
+}
+
 StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound(fmt::format("cannot read {}", path));
@@ -105,10 +111,7 @@ int Report(const json& described) {
 void PrintHistory(const json& events) {
   std::cout << fmt::format("{:>5}  {:<24}  {:<30}  {:<24}  {}\n", "id", "time", "type", "state / resource", "detail");
   for (const auto& e : events) {
-    json details = json::object();
-    for (const auto& [key, value] : e.items()) {
-      if (key.size() > 12 && key.substr(key.size() - 12) == "EventDetails") details = value;
-    }
+    const json& details = workflows::EventDetails(e);
     const std::string where = details.value("name", details.value("resource", ""));
     std::string detail = details.value("error", "");
     for (const char* field : {"output", "input"}) {
@@ -142,8 +145,7 @@ void AddWorkflowCommands(CLI::App& app) {
   run->add_flag("-f,--follow", rf->follow, "Draw the machine with each state's live status until the execution ends");
   run->add_option("--endpoint", rf->endpoint, "Loam server (default $LOAM_ENDPOINT or http://127.0.0.1:7070)");
   run->callback([rf] {
-    auto client = HttpClient::Create(rf->endpoint);
-    if (!client.ok()) Die(client.status().message(), 2);
+    const HttpClient client = ClientOrDie(rf->endpoint);
     auto text = ReadFile(rf->file);
     if (!text.ok()) Die(text.status().message(), 2);
     json definition = json::parse(*text, nullptr, false);
@@ -159,7 +161,7 @@ void AddWorkflowCommands(CLI::App& app) {
       input = in.dump();
     }
     const std::string name = rf->name.empty() ? fs::path(rf->file).stem().string() : rf->name;
-    auto created = CallSfn(*client, "CreateStateMachine", {{"name", name}, {"definition", *text}, {"roleArn", rf->role}});
+    auto created = CallSfn(client, "CreateStateMachine", {{"name", name}, {"definition", *text}, {"roleArn", rf->role}});
     std::string machine;
     if (created.ok()) {
       machine = (*created)["stateMachineArn"].get<std::string>();
@@ -168,7 +170,7 @@ void AddWorkflowCommands(CLI::App& app) {
       const std::string message = created.status().message();
       const size_t open = message.find('\''), close = message.rfind('\'');
       machine = message.substr(open + 1, close - open - 1);
-      auto updated = CallSfn(*client, "UpdateStateMachine", {{"stateMachineArn", machine}, {"definition", *text}, {"roleArn", rf->role}});
+      auto updated = CallSfn(client, "UpdateStateMachine", {{"stateMachineArn", machine}, {"definition", *text}, {"roleArn", rf->role}});
       if (!updated.ok()) Die(updated.status().message());
       std::cerr << fmt::format("[loam] updated {}\n", machine);
     } else {
@@ -176,7 +178,7 @@ void AddWorkflowCommands(CLI::App& app) {
     }
     json start = {{"stateMachineArn", machine}, {"input", input}};
     if (!rf->execution.empty()) start["name"] = rf->execution;
-    auto started = CallSfn(*client, "StartExecution", start);
+    auto started = CallSfn(client, "StartExecution", start);
     if (!started.ok()) Die(started.status().message());
     const std::string execution = (*started)["executionArn"].get<std::string>();
     std::cerr << fmt::format("[loam] started {}\n", execution);
@@ -184,7 +186,7 @@ void AddWorkflowCommands(CLI::App& app) {
       std::cout << execution << "\n";
       std::exit(0);
     }
-    auto described = Follow(*client, execution, definition);
+    auto described = Follow(client, execution, definition);
     if (!described.ok()) Die(described.status().message());
     std::exit(Report(*described));
   });
@@ -197,11 +199,10 @@ void AddWorkflowCommands(CLI::App& app) {
   follow->add_option("execution", ff->execution, "Execution ARN")->required();
   follow->add_option("--endpoint", ff->endpoint, "Loam server (default $LOAM_ENDPOINT or http://127.0.0.1:7070)");
   follow->callback([ff] {
-    auto client = HttpClient::Create(ff->endpoint);
-    if (!client.ok()) Die(client.status().message(), 2);
-    auto machine = CallSfn(*client, "DescribeStateMachineForExecution", {{"executionArn", ff->execution}});
+    const HttpClient client = ClientOrDie(ff->endpoint);
+    auto machine = CallSfn(client, "DescribeStateMachineForExecution", {{"executionArn", ff->execution}});
     if (!machine.ok()) Die(machine.status().message());
-    auto described = Follow(*client, ff->execution, json::parse((*machine)["definition"].get<std::string>()));
+    auto described = Follow(client, ff->execution, json::parse((*machine)["definition"].get<std::string>()));
     if (!described.ok()) Die(described.status().message());
     std::exit(Report(*described));
   });
@@ -211,9 +212,8 @@ void AddWorkflowCommands(CLI::App& app) {
   history->add_option("execution", hf->execution, "Execution ARN")->required();
   history->add_option("--endpoint", hf->endpoint, "Loam server (default $LOAM_ENDPOINT or http://127.0.0.1:7070)");
   history->callback([hf] {
-    auto client = HttpClient::Create(hf->endpoint);
-    if (!client.ok()) Die(client.status().message(), 2);
-    auto events = History(*client, hf->execution);
+    const HttpClient client = ClientOrDie(hf->endpoint);
+    auto events = History(client, hf->execution);
     if (!events.ok()) Die(events.status().message());
     PrintHistory(*events);
     std::exit(0);

@@ -1,5 +1,7 @@
 #include "common/base64.h"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <cstdint>
 
@@ -62,6 +64,16 @@ std::optional<std::string> Base64Decode(std::string_view text) {
     if (pad < 1) out += char(n & 0xFF);
   }
   return out;
+}
+
+std::string EncodeOffsetToken(uint64_t offset) { return Base64Encode(nlohmann::json{{"offset", offset}}.dump()); }
+
+std::optional<uint64_t> DecodeOffsetToken(std::string_view token) {
+  auto raw = Base64Decode(token);
+  if (!raw) return std::nullopt;
+  auto j = nlohmann::json::parse(*raw, nullptr, false);
+  if (!j.is_object() || !j.contains("offset") || !j["offset"].is_number_unsigned()) return std::nullopt;
+  return j["offset"].get<uint64_t>();
 }
 
 }  // namespace loam

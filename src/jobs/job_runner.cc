@@ -269,15 +269,12 @@ json NewJobDocument(const json& request, const char* arn_field, const std::strin
   return doc;
 }
 
-std::string EncodePageToken(size_t offset) { return Base64Encode(json{{"offset", offset}}.dump()); }
+std::string EncodePageToken(size_t offset) { return EncodeOffsetToken(offset); }
 
 StatusOr<size_t> DecodePageToken(const std::string& token) {
-  auto raw = Base64Decode(token);
-  json j = raw ? json::parse(*raw, nullptr, false) : json();
-  if (!j.is_object() || !j.contains("offset") || !j["offset"].is_number_unsigned()) {
-    return InvalidArgument("Invalid pagination token.");
-  }
-  return j["offset"].get<size_t>();
+  auto offset = DecodeOffsetToken(token);
+  if (!offset) return InvalidArgument("Invalid pagination token.");
+  return static_cast<size_t>(*offset);
 }
 
 StatusOr<json> ListJobPage(JobStore& store, const json& request, JobListQuery q, const char* list_key,

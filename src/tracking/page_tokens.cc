@@ -1,5 +1,7 @@
 #include "tracking/page_tokens.h"
 
+#include <limits>
+
 #include <bit>
 #include <nlohmann/json.hpp>
 
@@ -7,17 +9,17 @@
 
 namespace loam::tracking {
 
-std::string EncodeOffsetToken(int64_t offset) { return Base64Encode(nlohmann::json{{"offset", offset}}.dump()); }
+std::string EncodeOffsetToken(int64_t offset) { return loam::EncodeOffsetToken(static_cast<uint64_t>(offset)); }
 
 StatusOr<int64_t> DecodeOffsetToken(const std::string& token) {
   if (token.empty()) return int64_t{0};
   auto raw = Base64Decode(token);
   if (!raw) return InvalidArgument("Invalid page token, could not base64-decode");
-  auto j = nlohmann::json::parse(*raw, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("offset") || !j["offset"].is_number_integer() ||
-      j["offset"].get<int64_t>() < 0)
+  auto offset = loam::DecodeOffsetToken(token);
+  if (!offset || *offset > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
     return InvalidArgument("Invalid page token, decoded value=" + *raw);
-  return j["offset"].get<int64_t>();
+  }
+  return static_cast<int64_t>(*offset);
 }
 
 // The value travels as its IEEE-754 bit pattern, so every double (infinities included)

@@ -297,48 +297,51 @@ std::string ToSvg(const StateGraph& g, const std::string& title) {
   return out + "</svg>\n";
 }
 
+const json& EventDetails(const json& event) {
+  static const json kNone = json::object();
+  for (const auto& [key, value] : event.items()) {
+    if (EndsWith(key, "EventDetails")) return value;
+  }
+  return kNone;
+}
+
 std::map<std::string, StateProgress> ProgressFromHistory(const json& events) {
   std::map<std::string, StateProgress> progress;
   std::vector<std::string> open;  // states entered and not yet left, innermost last
   for (const auto& e : events) {
     const std::string type = e.value("type", "");
+    const json& d = EventDetails(e);
     if (EndsWith(type, "StateEntered")) {
-      const std::string name = e.value("stateEnteredEventDetails", json::object()).value("name", "");
+      const std::string name = d.value("name", "");
       StateProgress& p = progress[name];
       ++p.entered;
       p.status = StateProgress::Status::kRunning;
       p.note.clear();
       open.push_back(name);
     } else if (EndsWith(type, "StateExited")) {
-      const std::string name = e.value("stateExitedEventDetails", json::object()).value("name", "");
+      const std::string name = d.value("name", "");
       StateProgress& p = progress[name];
       ++p.exited;
       p.status = p.status == StateProgress::Status::kFailed ? StateProgress::Status::kCaught : StateProgress::Status::kSucceeded;
       if (auto it = std::find(open.rbegin(), open.rend(), name); it != open.rend()) open.erase(std::next(it).base());
     } else if ((type == "TaskFailed" || type == "TaskTimedOut") && !open.empty()) {
-      const json& d = e.contains("taskFailedEventDetails") ? e["taskFailedEventDetails"] : e.value("taskTimedOutEventDetails", json::object());
       progress[open.back()].status = StateProgress::Status::kFailed;
       progress[open.back()].note = d.value("error", "");
     } else if (type == "TaskSubmitted" && !open.empty()) {
       progress[open.back()].note = "submitted";
-    } else if ((type == "MapIterationSucceeded" || type == "MapIterationFailed")) {
-      const json& d = e.contains("mapIterationSucceededEventDetails") ? e["mapIterationSucceededEventDetails"]
-                                                                       : e.value("mapIterationFailedEventDetails", json::object());
-      StateProgress& p = progress[d.value("name", "")];
-      const int done = std::stoi(p.note.empty() || !std::isdigit(static_cast<unsigned char>(p.note[0])) ? "0" : p.note) + 1;
-      p.note = std::to_string(done) + p.note.substr(p.note.find_first_not_of("0123456789") == std::string::npos
-                                                        ? p.note.size() : p.note.find_first_not_of("0123456789"));
     } else if (type == "MapStateStarted" && !open.empty()) {
-      progress[open.back()].note =
-          "0/" + std::to_string(e.value("mapStateStartedEventDetails", json::object()).value("length", 0)) + " iterations";
+      StateProgress& p = progress[open.back()];
+      p.iterations = d.value("length", 0);
+      p.iterations_done = 0;
+      p.note = fmt::format("0/{} iterations", p.iterations);
+    } else if (type == "MapIterationSucceeded" || type == "MapIterationFailed") {
+      StateProgress& p = progress[d.value("name", "")];
+      p.note = fmt::format("{}/{} iterations", ++p.iterations_done, p.iterations);
     } else if (type == "ExecutionFailed" || type == "ExecutionTimedOut" || type == "ExecutionAborted") {
-      const json& d = e.contains("executionFailedEventDetails") ? e["executionFailedEventDetails"]
-                                                                : e.value("executionTimedOutEventDetails", json::object());
       for (const auto& name : open) {
-        progress[name].status = StateProgress::Status::kFailed;
-        if (progress[name].note.empty() || progress[name].note == "submitted") {
-          progress[name].note = type == "ExecutionAborted" ? "aborted" : d.value("error", "");
-        }
+        StateProgress& p = progress[name];
+        p.status = StateProgress::Status::kFailed;
+        if (p.note.empty() || p.note == "submitted") p.note = type == "ExecutionAborted" ? "aborted" : d.value("error", "");
       }
       open.clear();
     }

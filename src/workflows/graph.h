@@ -44,8 +44,12 @@ struct StateProgress {
   enum class Status { kNotStarted, kRunning, kSucceeded, kFailed, kCaught };
   Status status = Status::kNotStarted;
   int entered = 0, exited = 0;
+  int iterations = 0, iterations_done = 0;  // a Map's, in its latest run
   std::string note;  // e.g. the failure, or "12/1000 iterations"
 };
+
+// An event of GetExecutionHistory's answer: its one "...EventDetails" member ({} when none).
+const nlohmann::json& EventDetails(const nlohmann::json& event);
 std::map<std::string, StateProgress> ProgressFromHistory(const nlohmann::json& events);
 
 // One line per state, indented by depth, each with its status glyph, type, transitions and

@@ -19,9 +19,6 @@ struct Failure {
   std::string error, cause;
 };
 
-// Step Functions' limit on a state's input, output and a task's result (256 KiB):
-// beyond it, States.DataLimitExceeded.
-inline constexpr size_t kMaxPayloadBytes = 262144;
 
 // The workflow variables in scope: the definition's own, then one more for each Parallel branch
 // or Map iteration being run (they read the outer ones; what they assign stays in them).

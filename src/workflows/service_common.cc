@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/base64.h"
 #include "common/strings.h"
 
 namespace loam::workflows {
@@ -63,10 +64,9 @@ StatusOr<std::pair<size_t, size_t>> PageOf(const nlohmann::json& request) {
   }
   size_t offset = 0;
   if (request.contains("nextToken")) {
-    const std::string token = request["nextToken"].get<std::string>();
-    const bool numeric = !token.empty() && token.size() < 10 && token.find_first_not_of("0123456789") == std::string::npos;
-    if (!numeric) return TypedError(StatusCode::kInvalidArgument, kInvalidToken, "Invalid Token: 'Invalid token'");
-    offset = std::stoul(token);
+    auto decoded = DecodeOffsetToken(request["nextToken"].get<std::string>());
+    if (!decoded) return TypedError(StatusCode::kInvalidArgument, kInvalidToken, "Invalid Token: 'Invalid token'");
+    offset = static_cast<size_t>(*decoded);
   }
   return std::pair{offset, limit};
 }

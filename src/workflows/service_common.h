@@ -66,7 +66,8 @@ nlohmann::json VariableReferences(const nlohmann::json& definition);
 // Step Functions' timestamps: epoch seconds with milliseconds.
 inline double EpochSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
-// maxResults (0 or absent: 100, at most 1000) and nextToken (an offset) as offset and limit.
+// maxResults (0 or absent: 100, at most 1000) and nextToken (common EncodeOffsetToken: an offset
+// into a list, or the event id a history page continues from) as offset and limit.
 StatusOr<std::pair<size_t, size_t>> PageOf(const nlohmann::json& request);
 
 }  // namespace loam::workflows

@@ -23,6 +23,10 @@
 
 namespace loam::workflows {
 
+// Step Functions' limit on an execution's input, a state's output and a task's result (256 KiB):
+// beyond it, InvalidExecutionInput at the start and States.DataLimitExceeded while running.
+inline constexpr size_t kMaxPayloadBytes = 262144;
+
 struct ValidationOptions {
   // Why a Task state's Resource cannot run (e.g. "is not recognized"), or nothing when it can.
   // Unset: every "arn:" resource is accepted.

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "common/base64.h"
 #include "common/strings.h"
 #include "workflows/service_common.h"
 
@@ -155,7 +156,7 @@ StatusOr<json> WorkflowService::ListStateMachines(const json& request) {
                         {"creationDate", EpochSeconds(sm.creation_time_ms)}});
   }
   json out = {{"stateMachines", std::move(machines)}};
-  if (page.second) out["nextToken"] = std::to_string(q.offset + q.limit);
+  if (page.second) out["nextToken"] = EncodeOffsetToken(q.offset + q.limit);
   return out;
 }
 

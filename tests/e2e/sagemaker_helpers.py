@@ -134,6 +134,20 @@ def uri_to_path(uri: str) -> Path:
 SDK_PYTHON = E2E_DIR.parent.parent / ".venv-sagemaker" / "bin" / "python"
 
 
+def run_sdk_flow_on_private_server(tmp_path_factory, label: str, flow: Path, timeout: float,
+                                   *args: str) -> tuple[dict, str]:
+    """run_sdk_flow against a training server of its own, started for the flow and stopped after."""
+    from conftest import _start_server, training_server_args
+
+    base = tmp_path_factory.mktemp(label)
+    server = _start_server(base / "data", base / "loam.log", training_server_args())
+    try:
+        return run_sdk_flow(flow, server, base / "flow", timeout, *args)
+    finally:
+        if server.proc is not None:
+            server.stop()
+
+
 def run_sdk_flow(flow: Path, server, work_dir: Path, timeout: float, *args: str) -> tuple[dict, str]:
     """Runs a client flow (clients/*_flow.py) under .venv-sagemaker, the SDKs reaching ``server``
     through nothing but AWS_ENDPOINT_URL and dummy credentials; returns its last line, a JSON

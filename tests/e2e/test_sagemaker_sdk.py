@@ -24,8 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import training_server_args
-from sagemaker_helpers import run_sdk_flow
+from sagemaker_helpers import run_sdk_flow_on_private_server
 
 FLOW = Path(__file__).parent / "clients" / "sagemaker_sdk_flow.py"
 ACCOUNT = "000000000000"
@@ -38,15 +37,7 @@ pytestmark = pytest.mark.timeout(360)
 @pytest.fixture(scope="module")
 def sdk_flow(tmp_path_factory):
     """Runs the flow once against a private training server; returns (summary, stdout)."""
-    from conftest import _start_server
-
-    base = tmp_path_factory.mktemp("loam-sdk")
-    server = _start_server(base / "data", base / "loam.log", training_server_args())
-    try:
-        yield run_sdk_flow(FLOW, server, base / "flow", 330, "--prefix", PREFIX)
-    finally:
-        if server.proc is not None:
-            server.stop()
+    return run_sdk_flow_on_private_server(tmp_path_factory, "loam-sdk", FLOW, 330, "--prefix", PREFIX)
 
 
 def test_default_bucket_through_sts_and_s3(sdk_flow):

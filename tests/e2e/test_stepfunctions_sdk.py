@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import training_server_args
-from sagemaker_helpers import run_sdk_flow
+from sagemaker_helpers import run_sdk_flow_on_private_server
 
 FLOW = Path(__file__).parent / "clients" / "stepfunctions_sdk_flow.py"
 
@@ -24,15 +23,7 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory):
     """Runs the flow once against a private training server; returns its summary."""
-    from conftest import _start_server
-
-    base = tmp_path_factory.mktemp("loam-sfn-sdk")
-    server = _start_server(base / "data", base / "loam.log", training_server_args())
-    try:
-        yield run_sdk_flow(FLOW, server, base / "flow", 280)[0]
-    finally:
-        if server.proc is not None:
-            server.stop()
+    return run_sdk_flow_on_private_server(tmp_path_factory, "loam-sfn-sdk", FLOW, 280)[0]
 
 
 def test_the_sdk_writes_the_training_pipeline_loam_accepts(flow):

@@ -23,6 +23,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
+import { stepper } from "./steps.mjs";
 
 const { values: args } = parseArgs({
   options: { endpoint: { type: "string" }, bucket: { type: "string" }, region: { type: "string" } },
@@ -69,16 +70,7 @@ const readAll = async (body) => Buffer.from(await body.transformToByteArray());
 const results = { bucket, sdk: "@aws-sdk/client-s3", steps: {} };
 
 // Runs one step; a failure is recorded with the SDK's error name, status and message.
-async function step(name, fn) {
-  try {
-    results.steps[name] = { ok: true, ...(await fn()) };
-  } catch (err) {
-    results.steps[name] = {
-      ok: false,
-      error: { name: err.name, status: err.$metadata?.httpStatusCode, message: String(err.message ?? err) },
-    };
-  }
-}
+const step = stepper(results);
 
 // An error the step expects: its name and HTTP status.
 async function expectError(fn) {

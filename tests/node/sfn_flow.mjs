@@ -20,6 +20,7 @@ import {
   StartExecutionCommand,
   StartSyncExecutionCommand,
 } from "@aws-sdk/client-sfn";
+import { stepper } from "./steps.mjs";
 
 const { values: args } = parseArgs({
   options: { endpoint: { type: "string" }, name: { type: "string" }, region: { type: "string" } },
@@ -44,16 +45,7 @@ const sfn = new SFNClient({
 const results = { name, sdk: "@aws-sdk/client-sfn", steps: {} };
 
 // Runs one step; a failure is recorded with the SDK's error name, status and message.
-async function step(stepName, fn) {
-  try {
-    results.steps[stepName] = { ok: true, ...(await fn()) };
-  } catch (err) {
-    results.steps[stepName] = {
-      ok: false,
-      error: { name: err.name, status: err.$metadata?.httpStatusCode, message: String(err.message ?? err) },
-    };
-  }
-}
+const step = stepper(results);
 
 // An error the step expects: its name and HTTP status.
 async function expectError(fn) {

@@ -128,6 +128,7 @@ void PrintHistory(const json& events) {
 
 void AddWorkflowCommands(CLI::App& app) {
   CLI::App* workflow = app.add_subcommand("workflow", "Run, follow and draw Step Functions state machines");
+  AddJsonataCommand(*workflow);
   workflow->require_subcommand(1);
 
   struct RunFlags {

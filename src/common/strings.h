@@ -16,6 +16,8 @@ std::vector<std::string> Split(std::string_view s, char sep);
 std::string_view Trim(std::string_view s);
 // Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
 bool IsValidUtf8(std::string_view s);
+// Appends code point `cp` encoded as UTF-8.
+void AppendUtf8(std::string& out, uint32_t cp);
 // A Content-Type's media type, trimmed and lower case: "Text/CSV; charset=x" -> "text/csv".
 std::string MediaType(std::string_view content_type);
 // Percent-decoding of a URL component; '+' stays '+' unless plus_as_space.

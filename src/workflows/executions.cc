@@ -25,7 +25,8 @@ std::string DetailsMember(const std::string& type) {
   static const std::set<std::string, std::less<>> kWithDetails = {
       "ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut",
       "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded", "TaskFailed", "TaskTimedOut",
-      "MapStateStarted", "MapIterationStarted", "MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"};
+      "MapStateStarted", "MapIterationStarted", "MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted",
+      "EvaluationFailed"};
   if (!kWithDetails.count(type)) return "";
   std::string member = type + "EventDetails";
   member[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(member[0])));

@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "workflows/json_path.h"
+#include "workflows/jsonata/value.h"
 #include "workflows/state_machine.h"
 
 namespace loam::workflows::internal {
@@ -18,6 +19,10 @@ namespace loam::workflows::internal {
 struct Failure {
   std::string error, cause;
 };
+
+// A "{% expression %}" string, and the expression in it.
+bool IsJsonataExpression(const nlohmann::json& value);
+std::string_view JsonataText(const nlohmann::json& value);
 
 
 // The workflow variables in scope: the definition's own, then one more for each Parallel branch
@@ -79,10 +84,38 @@ class Run {
   // state ends well; the values take effect then, so every expression of the state reads the
   // values it entered with.
   void SetAssign(const json& holder, const json& dollar);
-  // Evaluates the pending Assign and puts the variables in the innermost scope; the names and
-  // values (as JSON text) go into the StateExited event's assignedVariables.
+  // Evaluates the pending Assign (the recorded values when resuming) into prepared_assign_.
+  Status PrepareAssign(std::optional<Failure>& failure);
+  // Puts the prepared variables (a catcher's Assign is evaluated here) in the innermost scope;
+  // the names and values (as JSON text) go into the StateExited event's assignedVariables.
   StatusOr<json> ApplyAssign(std::optional<Failure>& failure);
   const json* Variable(const std::string& name) const;
+
+  // -- JSONata states (run_jsonata.cc)
+  // What `$states` holds for a field: the state's input, and its result or error output where
+  // the field may read them.
+  struct StatesData {
+    const json* input = nullptr;
+    const json* result = nullptr;
+    const json* error_output = nullptr;
+  };
+  bool IsJsonata(const json& state) const;
+  jsonata::Value StatesValue(const StatesData& states) const;
+  // `value` with every "{% %}" string in it evaluated. A failure or an undefined result is
+  // States.QueryEvaluationError, recorded by an EvaluationFailed event naming `field`.
+  StatusOr<json> Evaluate(const json& value, const StatesData& states, const std::string& field, std::optional<Failure>& failure);
+  // The holder's Output, or `fallback` when it has none.
+  StatusOr<json> JsonataOutput(const json& holder, const StatesData& states, json fallback, std::optional<Failure>& failure);
+  // A number of seconds (or a count) given as a number or an expression; 0 when absent.
+  StatusOr<int64_t> JsonataSeconds(const json& state, const char* field, const StatesData& states, int64_t minimum,
+                                   std::optional<Failure>& failure);
+  // Pass, Choice, Wait, Succeed and Fail in JSONata.
+  StatusOr<json> JsonataStep(const std::string& name, const json& state, const std::string& type, const json& raw,
+                             std::string& next, std::optional<Failure>& failure);
+  // States.QueryEvaluationError for `field`, with its EvaluationFailed event.
+  void FailEvaluation(const std::string& field, std::string cause, std::optional<Failure>& failure);
+  // Like SetAssign, for a JSONata Assign: `$states` then holds the input and the result or error.
+  void SetJsonataAssign(const json& holder, const json& input, const json* result, const json* error_output);
 
   // -- states (run_states.cc, run_task.cc)
   StatusOr<json> Step(const std::string& name, const json& state, const std::string& type, const json& raw, std::string& next,
@@ -101,7 +134,11 @@ class Run {
   std::vector<json> scopes_;   // the workflow variables, outermost first
   PathRoots roots_;            // "$$" is context_, "$name" looks in scopes_
   const json* assign_ = nullptr;  // the Assign to apply when the current state ends, if any
-  json assign_dollar_;            // what "$" means in it
+  json assign_dollar_;            // what "$" means in it (JSONata: what `$states` holds)
+  bool assign_jsonata_ = false;   // whether that Assign is a JSONata state's
+  json prepared_assign_;          // its values, evaluated, until the state exits
+  const bool jsonata_default_;    // the definition's QueryLanguage is JSONata
+  std::string current_state_;     // the state running, for EvaluationFailed events
   ExecutionResult result_;
   size_t cursor_ = 0;                // the next recorded event to replay
   int64_t produced_ = 0;             // events so far, replayed or new: the last event's id

@@ -14,7 +14,12 @@ namespace loam::workflows::internal {
 using nlohmann::json;
 
 StatusOr<json> Run::RunParallel(const json& state, const json& raw, std::optional<Failure>& failure) {
+  const bool jsonata = IsJsonata(state);
   ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
+  if (jsonata && state.contains("Arguments")) {
+    ASSIGN_OR_RETURN(input, Evaluate(state["Arguments"], StatesData{&raw}, "Arguments", failure));
+    if (failure) return json();
+  }
   if (state.contains("Parameters")) {
     ASSIGN_OR_RETURN(input, Expand(state["Parameters"], input, failure));
     if (failure) return json();
@@ -39,14 +44,26 @@ StatusOr<json> Run::RunParallel(const json& state, const json& raw, std::optiona
   }
   if (uses_context_) context_["State"] = saved_state;
   Add("ParallelStateSucceeded", json::object());
+  if (jsonata) {
+    SetJsonataAssign(state, raw, &results, nullptr);
+    return JsonataOutput(state, StatesData{&raw, &results}, results, failure);
+  }
   SetAssign(state, results);  // Assign sees the raw result, before ResultSelector
   return Finish(state, raw, std::move(results), failure);
 }
 
 StatusOr<json> Run::RunMap(const std::string& name, const json& state, const json& raw, std::optional<Failure>& failure) {
+  const bool jsonata = IsJsonata(state);
   ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
   json items;
-  if (state.contains("ItemsPath")) {
+  if (jsonata && state.contains("Items")) {
+    ASSIGN_OR_RETURN(items, Evaluate(state["Items"], StatesData{&raw}, "Items", failure));
+    if (failure) return json();
+    if (!items.is_array()) {
+      FailEvaluation("Items", fmt::format("The Items field must evaluate to a JSON array, not {}", items.type_name()), failure);
+      return json();
+    }
+  } else if (state.contains("ItemsPath")) {
     ASSIGN_OR_RETURN(items, Path(input, state["ItemsPath"].get<std::string>()));
   } else {
     items = input;
@@ -58,6 +75,22 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
   const char* selector = state.contains("ItemSelector") ? "ItemSelector" : "Parameters";
   const bool count_limit = state.contains("ToleratedFailureCount");
   const bool percent_limit = state.contains("ToleratedFailurePercentage");
+  // Limits given as numbers, or (JSONata) as expressions evaluated once, before any iteration.
+  double count_allowed = 0, percent_allowed = 0;
+  for (const char* field : {"ToleratedFailureCount", "ToleratedFailurePercentage"}) {
+    if (!state.contains(field)) continue;
+    json limit = state[field];
+    if (jsonata && IsJsonataExpression(limit)) {
+      ASSIGN_OR_RETURN(limit, Evaluate(limit, StatesData{&raw}, field, failure));
+      if (failure) return json();
+      const double most = std::string(field) == "ToleratedFailureCount" ? 1e15 : 100;
+      if (!limit.is_number() || limit.get<double>() < 0 || limit.get<double>() > most) {
+        FailEvaluation(field, fmt::format("The field '{}' must evaluate to a number from 0 to {}", field, most), failure);
+        return json();
+      }
+    }
+    (std::string(field) == "ToleratedFailureCount" ? count_allowed : percent_allowed) = limit.get<double>();
+  }
   Add("MapStateStarted", {{"length", items.size()}});
   const json saved_state = uses_context_ ? context_["State"] : json();
   json results = json::array();
@@ -66,7 +99,10 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
     if (uses_context_) context_["Map"] = {{"Item", {{"Index", i}, {"Value", items[i]}}}};
     if (uses_context_) context_["State"] = saved_state;
     json item;
-    if (state.contains(selector)) {
+    if (jsonata && state.contains("ItemSelector")) {
+      ASSIGN_OR_RETURN(item, Evaluate(state["ItemSelector"], StatesData{&raw}, "ItemSelector", failure));
+      if (failure) return json();
+    } else if (state.contains(selector)) {
       ASSIGN_OR_RETURN(item, Expand(state[selector], input, failure));
       if (failure) return json();
     } else {
@@ -88,9 +124,8 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
     ++failed;
     if (!count_limit && !percent_limit) {
       failure = f;
-    } else if ((count_limit && failed > state["ToleratedFailureCount"].get<size_t>()) ||
-               (percent_limit && static_cast<double>(failed) * 100.0 / static_cast<double>(items.size()) >
-                                     state["ToleratedFailurePercentage"].get<double>())) {
+    } else if ((count_limit && static_cast<double>(failed) > count_allowed) ||
+               (percent_limit && static_cast<double>(failed) * 100.0 / static_cast<double>(items.size()) > percent_allowed)) {
       failure = Failure{"States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"};
     }
     if (failure) {
@@ -104,12 +139,19 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
   context_.erase("Map");
   if (uses_context_) context_["State"] = saved_state;
   Add("MapStateSucceeded", json::object());
+  if (jsonata) {
+    SetJsonataAssign(state, raw, &results, nullptr);
+    return JsonataOutput(state, StatesData{&raw, &results}, results, failure);
+  }
   SetAssign(state, results);  // Assign sees the raw result, before ResultSelector
   return Finish(state, raw, std::move(results), failure);
 }
 
 StatusOr<json> Run::Step(const std::string& name, const json& state, const std::string& type, const json& raw,
                     std::string& next, std::optional<Failure>& failure) {
+  if (type != "Parallel" && type != "Map" && type != "Task" && IsJsonata(state)) {
+    return JsonataStep(name, state, type, raw, next, failure);
+  }
   if (type == "Fail") {
     Failure f;
     if (state.contains("ErrorPath")) {

@@ -52,6 +52,7 @@ TaskOutcome Run::AwaitJob(const TaskResource& resource, const json& parameters, 
 }
 
 StatusOr<json> Run::RunTask(const std::string& name, const json& state, const json& raw, std::optional<Failure>& failure) {
+  const bool jsonata = IsJsonata(state);
   ASSIGN_OR_RETURN(json input, Filter(state, "InputPath", raw));
   const std::string arn = state["Resource"].get<std::string>();
   const std::optional<TaskResource> resource = ParseTaskResource(arn);
@@ -65,6 +66,12 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
     context_["Task"] = {{"Token", token}};
   }
   json parameters = input;
+  if (jsonata && state.contains("Arguments")) {
+    auto evaluated = Evaluate(state["Arguments"], StatesData{&raw}, "Arguments", failure);
+    context_.erase("Task");
+    if (!evaluated.ok() || failure) return evaluated;
+    parameters = std::move(evaluated).value();
+  }
   if (state.contains("Parameters")) {
     auto expanded = Expand(state["Parameters"], input, failure);
     context_.erase("Task");
@@ -72,8 +79,16 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
     parameters = std::move(expanded).value();
   }
   context_.erase("Task");
-  ASSIGN_OR_RETURN(int64_t timeout, TaskSeconds(state, input, "TimeoutSeconds"));
-  ASSIGN_OR_RETURN(int64_t heartbeat, TaskSeconds(state, input, "HeartbeatSeconds"));
+  int64_t timeout = 0, heartbeat = 0;
+  if (jsonata) {
+    ASSIGN_OR_RETURN(timeout, JsonataSeconds(state, "TimeoutSeconds", StatesData{&raw}, 1, failure));
+    if (failure) return json();
+    ASSIGN_OR_RETURN(heartbeat, JsonataSeconds(state, "HeartbeatSeconds", StatesData{&raw}, 1, failure));
+    if (failure) return json();
+  } else {
+    ASSIGN_OR_RETURN(timeout, TaskSeconds(state, input, "TimeoutSeconds"));
+    ASSIGN_OR_RETURN(heartbeat, TaskSeconds(state, input, "HeartbeatSeconds"));
+  }
 
   // Resuming: the parameters the call was scheduled with stand (States.UUID() or the clock in
   // them would differ now).
@@ -170,6 +185,10 @@ StatusOr<json> Run::RunTask(const std::string& name, const json& state, const js
   if (!outcome->ok) {
     failure = Failure{outcome->error, outcome->cause};
     return json();
+  }
+  if (jsonata) {
+    SetJsonataAssign(state, raw, &outcome->output, nullptr);
+    return JsonataOutput(state, StatesData{&raw, &outcome->output}, outcome->output, failure);
   }
   SetAssign(state, outcome->output);  // Assign sees the raw result, before ResultSelector
   return Finish(state, raw, std::move(outcome->output), failure);

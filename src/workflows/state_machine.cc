@@ -46,7 +46,15 @@ json NamedDetails(const std::string& name, const char* member, std::string dumpe
 }  // namespace
 
 Run::Run(const json& definition, const ExecutionEnvironment& env)
-    : def_(definition), env_(env), context_(env.context), uses_context_(definition.dump(-1, ' ', false, kReplaceInvalid).find("$$") != std::string::npos) {
+    : def_(definition),
+      env_(env),
+      context_(env.context),
+      // A JSONata state reads the context as $states.context.
+      uses_context_([&] {
+        const std::string text = definition.dump(-1, ' ', false, kReplaceInvalid);
+        return text.find("$$") != std::string::npos || text.find("context") != std::string::npos;
+      }()),
+      jsonata_default_(definition.is_object() && definition.contains("QueryLanguage") && definition["QueryLanguage"] == "JSONata") {
   scopes_.emplace_back(json::object());
   roots_.context = &context_;
   roots_.variable = [this](const std::string& name) { return Variable(name); };
@@ -134,6 +142,7 @@ std::optional<Failure> Run::RunMachine(const json& machine, json data, json& out
     Checkpoint();
     const json& state = states.find(current).value();
     const std::string& type = state.find("Type")->get_ref<const std::string&>();
+    current_state_ = current;
     state_entered_ms_ = Now();
     if (uses_context_) context_["State"] = {{"Name", current}, {"EnteredTime", IsoTime(state_entered_ms_)}};
     if (dumped.empty()) dumped = data.dump(-1, ' ', false, kReplaceInvalid);
@@ -142,6 +151,7 @@ std::optional<Failure> Run::RunMachine(const json& machine, json data, json& out
     std::string next;
     std::optional<Failure> failure;
     auto out = StepWithErrorHandling(current, state, type, data, next, failure);
+    current_state_ = current;  // a Parallel or Map state ran nested states
     if (failure) return failure;
     if (!out.ok()) return Failure{"States.Runtime", std::string(out.status().message())};
     data = std::move(out).value();
@@ -186,7 +196,11 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
     ++retries;
     std::optional<Failure> f;
     assign_ = nullptr;  // only an attempt that ends well assigns
+    prepared_assign_ = json();
     auto out = Step(name, state, type, raw, next, f);
+    current_state_ = name;
+    // The state's Assign is part of the state: if it fails, Retry and Catch see the failure.
+    if (out.ok() && !f && assign_) RETURN_IF_ERROR(PrepareAssign(f));
     if (!out.ok() || !f) return out;
     if (retriers.empty() && catchers.empty()) {
       failure = f;
@@ -215,8 +229,19 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
       if (!ErrorMatches(c["ErrorEquals"], f->error)) continue;
       json error = {{"Error", f->error}, {"Cause", f->cause}};
       assign_ = nullptr;
-      SetAssign(c, error);  // a caught failure assigns the catcher's variables, not the state's
+      prepared_assign_ = json();
       std::optional<Failure> conflict;
+      if (IsJsonata(state)) {
+        SetJsonataAssign(c, raw, nullptr, &error);
+        ASSIGN_OR_RETURN(json output, JsonataOutput(c, StatesData{&raw, nullptr, &error}, error, conflict));
+        if (conflict) {
+          failure = conflict;
+          return json();
+        }
+        next = c["Next"].get<std::string>();
+        return output;
+      }
+      SetAssign(c, error);  // a caught failure assigns the catcher's variables, not the state's
       // A catcher without ResultPath replaces the input with the error output ("$").
       ASSIGN_OR_RETURN(json output, c.contains("ResultPath") ? PlaceResult(c, raw, std::move(error), conflict)
                                                              : StatusOr<json>(std::move(error)));
@@ -237,6 +262,17 @@ void Run::SetAssign(const json& holder, const json& dollar) {
   if (it == holder.end()) return;
   assign_ = &*it;
   assign_dollar_ = dollar;
+  assign_jsonata_ = false;
+}
+
+void Run::SetJsonataAssign(const json& holder, const json& input, const json* result, const json* error_output) {
+  auto it = holder.find("Assign");
+  if (it == holder.end()) return;
+  assign_ = &*it;
+  assign_dollar_ = {{"input", input}};
+  if (result) assign_dollar_["result"] = *result;
+  if (error_output) assign_dollar_["errorOutput"] = *error_output;
+  assign_jsonata_ = true;
 }
 
 const json* Run::Variable(const std::string& name) const {
@@ -247,9 +283,7 @@ const json* Run::Variable(const std::string& name) const {
   return nullptr;
 }
 
-StatusOr<json> Run::ApplyAssign(std::optional<Failure>& failure) {
-  json assigned;  // name -> value as JSON text, for the StateExited event; null when nothing is assigned
-  if (!assign_) return assigned;
+Status Run::PrepareAssign(std::optional<Failure>& failure) {
   const json* tmpl = assign_;
   assign_ = nullptr;
   json values;
@@ -257,10 +291,28 @@ StatusOr<json> Run::ApplyAssign(std::optional<Failure>& failure) {
   if (const HistoryEvent* e = Upcoming(); e && EndsWith(e->type, "StateExited") && e->details.contains("assignedVariables")) {
     values = json::object();
     for (const auto& [name, text] : e->details["assignedVariables"].items()) values[name] = json::parse(text.get<std::string>());
+  } else if (assign_jsonata_) {
+    const json* result = assign_dollar_.contains("result") ? &assign_dollar_["result"] : nullptr;
+    const json* error = assign_dollar_.contains("errorOutput") ? &assign_dollar_["errorOutput"] : nullptr;
+    ASSIGN_OR_RETURN(values, Evaluate(*tmpl, StatesData{&assign_dollar_["input"], result, error}, "Assign", failure));
+    if (failure) return Status::Ok();
   } else {
     ASSIGN_OR_RETURN(values, Expand(*tmpl, assign_dollar_, failure));
+    if (failure) return Status::Ok();
+  }
+  prepared_assign_ = std::move(values);
+  return Status::Ok();
+}
+
+StatusOr<json> Run::ApplyAssign(std::optional<Failure>& failure) {
+  json assigned;  // name -> value as JSON text, for the StateExited event; null when nothing is assigned
+  if (assign_) {  // a catcher's, still to evaluate
+    RETURN_IF_ERROR(PrepareAssign(failure));
     if (failure) return assigned;
   }
+  if (prepared_assign_.is_null()) return assigned;
+  json values = std::move(prepared_assign_);
+  prepared_assign_ = json();
   // Every value was computed from the values the state entered with; now they take effect.
   assigned = json::object();
   for (auto& [name, value] : values.items()) {

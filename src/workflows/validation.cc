@@ -10,6 +10,7 @@
 #include "workflows/choice_rules.h"
 #include "workflows/intrinsics.h"
 #include "workflows/json_path.h"
+#include "workflows/jsonata/jsonata.h"
 #include "workflows/timestamps.h"
 
 namespace loam::workflows {
@@ -68,9 +69,94 @@ Status ValidatePathField(const json& state, const char* field, bool reference, c
 
 constexpr size_t kMaxVariableNameLength = 80;
 
+// Step Functions' words for a field the state's query language does not have.
+std::string OnlyFor(std::string_view field, std::string_view language) {
+  return fmt::format("The QueryLanguage is set to '{}', but field '{}' is only supported for the '{}' QueryLanguage",
+                     language == "JSONPath" ? "JSONata" : "JSONPath", field, language);
+}
+
+bool IsExpression(const json& value) {
+  if (!value.is_string()) return false;
+  const auto& text = value.get_ref<const std::string&>();
+  return text.size() >= 4 && StartsWith(text, "{%") && EndsWith(text, "%}");
+}
+
+// Every "{% %}" string in a JSONata field must compile; ".$" keys belong to JSONPath.
+Status ValidateExpressions(const json& node, const std::string& where) {
+  if (node.is_array()) {
+    for (size_t i = 0; i < node.size(); ++i) RETURN_IF_ERROR(ValidateExpressions(node[i], fmt::format("{}[{}]", where, i)));
+    return Status::Ok();
+  }
+  if (node.is_object()) {
+    for (const auto& [key, value] : node.items()) {
+      if (EndsWith(key, ".$")) {
+        return Invalid("SCHEMA_VALIDATION_FAILED", "A JSONata state's fields cannot end in '.$'; use a {% %} expression instead",
+                       where + "/" + key);
+      }
+      RETURN_IF_ERROR(ValidateExpressions(value, where + "/" + key));
+    }
+    return Status::Ok();
+  }
+  if (!IsExpression(node)) return Status::Ok();
+  const auto& text = node.get_ref<const std::string&>();
+  auto compiled = jsonata::CachedExpression(std::string_view(text).substr(2, text.size() - 4));
+  if (!compiled.ok()) {
+    // The parser's message without its code ("S0207: ..."), as Step Functions words it.
+    std::string_view message = compiled.status().message();
+    if (const size_t colon = message.find(": "); colon != std::string_view::npos && colon < 8) message.remove_prefix(colon + 2);
+    return Invalid("INVALID_JSONATA_EXPRESSION", std::string(message), where);
+  }
+  return Status::Ok();
+}
+
+// The fields of a JSONata state: none of JSONPath's, expressions that compile, and numbers that
+// may be expressions instead.
+Status ValidateJsonataFields(const json& state, const std::string& type, const std::string& where) {
+  static const char* kJsonPathOnly[] = {"InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath",
+                                        "ItemsPath", "SecondsPath", "TimestampPath", "ErrorPath", "CausePath",
+                                        "TimeoutSecondsPath", "HeartbeatSecondsPath", "Result", "Iterator",
+                                        "MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"};
+  for (const char* field : kJsonPathOnly) {
+    if (state.contains(field)) return Invalid("SCHEMA_VALIDATION_FAILED", OnlyFor(field, "JSONPath"), where + "/" + field);
+  }
+  for (const char* field : {"Arguments", "Output", "Items", "ItemSelector", "Error", "Cause"}) {
+    if (state.contains(field)) RETURN_IF_ERROR(ValidateExpressions(state[field], where + "/" + field));
+  }
+  if (state.contains("Items") && !state["Items"].is_array() && !IsExpression(state["Items"])) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "'Items' must be an array or a JSONata expression", where + "/Items");
+  }
+  for (const char* field : {"Error", "Cause"}) {
+    if (state.contains(field) && !state[field].is_string()) {
+      return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' must be a string", field), where + "/" + field);
+    }
+  }
+  if (type != "Task" && state.contains("Arguments") && type != "Parallel") {
+    return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A {} state cannot have 'Arguments'", type), where + "/Arguments");
+  }
+  if (type == "Fail" && state.contains("Output")) {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "A Fail state cannot have 'Output'", where + "/Output");
+  }
+  return Status::Ok();
+}
+
+// A copy of a JSONata state with its expression-valued numbers and timestamps taken out, so the
+// checks both languages share see only literal values.
+json WithoutExpressions(const json& state) {
+  json copy = state;
+  for (const char* field : {"Seconds", "Timestamp", "TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency",
+                            "ToleratedFailureCount", "ToleratedFailurePercentage"}) {
+    if (copy.contains(field) && IsExpression(copy[field])) {
+      copy.erase(field);
+      if (std::string_view(field) == "Seconds" || std::string_view(field) == "Timestamp") copy["Seconds"] = 0;
+    }
+  }
+  for (const char* field : {"Arguments", "Output", "Items", "ItemSelector", "Assign", "QueryLanguage"}) copy.erase(field);
+  return copy;
+}
+
 // Assign: an object of variable names (a letter or "_", then letters, digits and "_"; "states" is
 // reserved) to values, where "name.$" values are paths or intrinsic calls as in Parameters.
-Status ValidateAssign(const json& holder, const std::string& where) {
+Status ValidateAssign(const json& holder, const std::string& where, bool jsonata = false) {
   if (!holder.contains("Assign")) return Status::Ok();
   const std::string at = where + "/Assign";
   const json& assign = holder["Assign"];
@@ -83,7 +169,7 @@ Status ValidateAssign(const json& holder, const std::string& where) {
     if (!valid) return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' is not a valid variable name", name), at);
     if (name == "states") return Invalid("SCHEMA_VALIDATION_FAILED", "The variable name 'states' is reserved", at);
   }
-  return ValidateTemplate(assign, at);
+  return jsonata ? ValidateExpressions(assign, at) : ValidateTemplate(assign, at);
 }
 
 // A transition and where the definition names it ("/States/A/Next").
@@ -106,11 +192,11 @@ Status ValidateTransition(const json& state, const std::string& where, std::vect
   return Status::Ok();
 }
 
-Status ValidateMachine(const json& machine, const std::string& where, const ValidationOptions& options);
+Status ValidateMachine(const json& machine, const std::string& where, const ValidationOptions& options, bool jsonata_default);
 
 // Retry and Catch: ErrorEquals lists (States.ALL alone and last), the retriers' numbers, and
 // the catchers' Next targets and ResultPath.
-Status ValidateErrorHandling(const json& state, const std::string& where, std::vector<Target>& targets) {
+Status ValidateErrorHandling(const json& state, const std::string& where, std::vector<Target>& targets, bool jsonata) {
   for (const char* field : {"Retry", "Catch"}) {
     if (!state.contains(field)) continue;
     const std::string at = where + "/" + field;
@@ -147,9 +233,15 @@ Status ValidateErrorHandling(const json& state, const std::string& where, std::v
         if (!rule.contains("Next") || !rule["Next"].is_string()) {
           return Invalid("SCHEMA_VALIDATION_FAILED", "A catcher must have a 'Next' state name", rule_at);
         }
-        RETURN_IF_ERROR(ValidateAssign(rule, rule_at));
+        RETURN_IF_ERROR(ValidateAssign(rule, rule_at, jsonata));
         targets.push_back({rule["Next"].get<std::string>(), rule_at + "/Next"});
-        RETURN_IF_ERROR(ValidatePathField(rule, "ResultPath", true, rule_at));
+        if (jsonata) {
+          if (rule.contains("ResultPath")) return Invalid("SCHEMA_VALIDATION_FAILED", OnlyFor("ResultPath", "JSONPath"), rule_at + "/ResultPath");
+          if (rule.contains("Output")) RETURN_IF_ERROR(ValidateExpressions(rule["Output"], rule_at + "/Output"));
+        } else {
+          if (rule.contains("Output")) return Invalid("SCHEMA_VALIDATION_FAILED", OnlyFor("Output", "JSONata"), rule_at + "/Output");
+          RETURN_IF_ERROR(ValidatePathField(rule, "ResultPath", true, rule_at));
+        }
       }
     }
   }
@@ -170,7 +262,8 @@ Status ValidateTaskSeconds(const json& state, const char* field, const std::stri
   return ValidatePathField(state, path_field.c_str(), true, where);
 }
 
-Status ValidateTask(const json& state, const std::string& where, std::vector<Target>& targets, const ValidationOptions& options) {
+Status ValidateTask(const json& state, const std::string& where, std::vector<Target>& targets, const ValidationOptions& options,
+                    bool jsonata) {
   if (!state.contains("Resource") || !state["Resource"].is_string()) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "A Task state must have a 'Resource' string", where);
   }
@@ -189,28 +282,45 @@ Status ValidateTask(const json& state, const std::string& where, std::vector<Tar
       state["HeartbeatSeconds"].get<int64_t>() >= state["TimeoutSeconds"].get<int64_t>()) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'", where + "/HeartbeatSeconds");
   }
-  RETURN_IF_ERROR(ValidateErrorHandling(state, where, targets));
+  RETURN_IF_ERROR(ValidateErrorHandling(state, where, targets, jsonata));
   return ValidateTransition(state, where, targets);
 }
 
-Status ValidateState(const std::string& name, const json& state, std::vector<Target>& targets, const std::string& machine,
-                     const ValidationOptions& options) {
+Status ValidateState(const std::string& name, const json& given, std::vector<Target>& targets, const std::string& machine,
+                     const ValidationOptions& options, bool jsonata_default) {
   const std::string where = machine + "/States/" + name;
   if (name.empty() || name.size() > kMaxStateNameLength) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "State names must be 1 to 80 characters long", where);
   }
-  if (!state.is_object() || !state.contains("Type") || !state["Type"].is_string()) {
+  if (!given.is_object() || !given.contains("Type") || !given["Type"].is_string()) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "A state must be an object with a 'Type'", where);
   }
-  const std::string type = state["Type"].get<std::string>();
+  const std::string type = given["Type"].get<std::string>();
+  if (given.contains("QueryLanguage") && given["QueryLanguage"] != "JSONPath" && given["QueryLanguage"] != "JSONata") {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "'QueryLanguage' must be JSONPath or JSONata", where + "/QueryLanguage");
+  }
+  if (jsonata_default && given.value("QueryLanguage", "JSONata") == "JSONPath") {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+                   where + "/QueryLanguage");
+  }
+  const bool jsonata = given.value("QueryLanguage", jsonata_default ? "JSONata" : "JSONPath") == "JSONata";
+  if (jsonata) {
+    RETURN_IF_ERROR(ValidateJsonataFields(given, type, where));
+    if (type != "Succeed" && type != "Fail") RETURN_IF_ERROR(ValidateAssign(given, where, true));
+  } else {
+    for (const char* field : {"Arguments", "Output", "Items"}) {
+      if (given.contains(field)) return Invalid("SCHEMA_VALIDATION_FAILED", OnlyFor(field, "JSONata"), where + "/" + field);
+    }
+  }
+  // The checks both languages share read literal values only.
+  const json sanitized = jsonata ? WithoutExpressions(given) : json();
+  const json& state = jsonata ? sanitized : given;
   if (type != "Task" && type != "Pass" && type != "Choice" && type != "Wait" && type != "Succeed" && type != "Fail" &&
       type != "Parallel" && type != "Map") {
     return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("'{}' is not a valid state type", type), where + "/Type");
   }
   // Valid States Language that Loam does not run yet is refused by name, never ignored.
   static const std::pair<const char*, const char*> kNotYet[] = {
-      {"Arguments", "JSONata's Arguments"},
-      {"Output", "JSONata's Output"},
       {"ItemReader", "Distributed Map's ItemReader"},
       {"ItemBatcher", "Distributed Map's ItemBatcher"},
       {"ResultWriter", "Distributed Map's ResultWriter"},
@@ -220,9 +330,6 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
     if (state.contains(field)) {
       return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("{} is not supported by Loam yet", what), where + "/" + field);
     }
-  }
-  if (state.contains("QueryLanguage") && state["QueryLanguage"] != "JSONPath") {
-    return Invalid("SCHEMA_VALIDATION_FAILED", "QueryLanguage JSONata is not supported by Loam yet", where + "/QueryLanguage");
   }
   if (type == "Map" && state.contains("ItemProcessor") && state["ItemProcessor"].is_object() &&
       state["ItemProcessor"].contains("ProcessorConfig") &&
@@ -235,33 +342,33 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
     if (state.contains("Assign")) {
       return Invalid("SCHEMA_VALIDATION_FAILED", fmt::format("A {} state cannot have 'Assign'", type), where + "/Assign");
     }
-  } else {
+  } else if (!jsonata) {
     RETURN_IF_ERROR(ValidateAssign(state, where));
   }
   if (type != "Fail") {
     RETURN_IF_ERROR(ValidatePathField(state, "InputPath", false, where));
     RETURN_IF_ERROR(ValidatePathField(state, "OutputPath", false, where));
   }
-  if (type == "Task") return ValidateTask(state, where, targets, options);
+  if (type == "Task") return ValidateTask(state, where, targets, options, jsonata);
   if (type == "Parallel" || type == "Map") {
     RETURN_IF_ERROR(ValidatePathField(state, "ResultPath", true, where));
     for (const char* field : {"Parameters", "ResultSelector", "ItemSelector"}) {
       if (state.contains(field)) RETURN_IF_ERROR(ValidateTemplate(state[field], where + "/" + field));
     }
-    RETURN_IF_ERROR(ValidateErrorHandling(state, where, targets));
+    RETURN_IF_ERROR(ValidateErrorHandling(state, where, targets, jsonata));
     if (type == "Parallel") {
       if (!state.contains("Branches") || !state["Branches"].is_array() || state["Branches"].empty()) {
         return Invalid("SCHEMA_VALIDATION_FAILED", "A Parallel state must have a non-empty 'Branches' array", where + "/Branches");
       }
       for (size_t i = 0; i < state["Branches"].size(); ++i) {
-        RETURN_IF_ERROR(ValidateMachine(state["Branches"][i], fmt::format("{}/Branches[{}]", where, i), options));
+        RETURN_IF_ERROR(ValidateMachine(state["Branches"][i], fmt::format("{}/Branches[{}]", where, i), options, jsonata_default));
       }
     } else {
       const char* processor = state.contains("ItemProcessor") ? "ItemProcessor" : "Iterator";
       if (!state.contains(processor)) {
         return Invalid("SCHEMA_VALIDATION_FAILED", "A Map state must have an 'ItemProcessor'", where);
       }
-      RETURN_IF_ERROR(ValidateMachine(state[processor], where + "/" + processor, options));
+      RETURN_IF_ERROR(ValidateMachine(state[processor], where + "/" + processor, options, jsonata_default));
       RETURN_IF_ERROR(ValidatePathField(state, "ItemsPath", true, where));
       if (state.contains("MaxConcurrency") &&
           (!state["MaxConcurrency"].is_number_integer() || state["MaxConcurrency"].get<int64_t>() < 0)) {
@@ -314,6 +421,26 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
     }
     for (size_t i = 0; i < state["Choices"].size(); ++i) {
       const json& rule = state["Choices"][i];
+      if (jsonata) {
+        const std::string rule_at = fmt::format("{}/Choices[{}]", where, i);
+        if (!rule.is_object() || !rule.contains("Next") || !rule["Next"].is_string()) {
+          return Invalid("SCHEMA_VALIDATION_FAILED", "A Choice rule must have a 'Next' state name", rule_at);
+        }
+        if (rule.contains("Variable")) return Invalid("SCHEMA_VALIDATION_FAILED", OnlyFor("Variable", "JSONPath"), rule_at + "/Variable");
+        for (const auto& [key, value] : rule.items()) {
+          if (key != "Condition" && key != "Next" && key != "Assign" && key != "Output" && key != "Comment") {
+            return Invalid("SCHEMA_VALIDATION_FAILED", OnlyFor(key, "JSONPath"), rule_at + "/" + key);
+          }
+        }
+        if (!rule.contains("Condition") || !(rule["Condition"].is_boolean() || IsExpression(rule["Condition"]))) {
+          return Invalid("SCHEMA_VALIDATION_FAILED", "A JSONata Choice rule must have a 'Condition' expression", rule_at);
+        }
+        RETURN_IF_ERROR(ValidateExpressions(rule["Condition"], rule_at + "/Condition"));
+        if (rule.contains("Output")) RETURN_IF_ERROR(ValidateExpressions(rule["Output"], rule_at + "/Output"));
+        RETURN_IF_ERROR(ValidateAssign(rule, rule_at, true));
+        targets.push_back({rule["Next"].get<std::string>(), rule_at + "/Next"});
+        continue;
+      }
       Status st = ValidateChoiceRule(rule, fmt::format("{}/Choices[{}]", where, i), true);
       if (!st.ok()) return InvalidArgument(fmt::format("Invalid State Machine Definition: '{}'", st.message()));
       RETURN_IF_ERROR(ValidateAssign(rule, fmt::format("{}/Choices[{}]", where, i)));
@@ -345,7 +472,7 @@ Status ValidateState(const std::string& name, const json& state, std::vector<Tar
 
 // One machine: the definition's, a Parallel branch or a Map's item processor. `where` is its
 // location ("" for the definition).
-Status ValidateMachine(const json& def, const std::string& where, const ValidationOptions& options) {
+Status ValidateMachine(const json& def, const std::string& where, const ValidationOptions& options, bool jsonata_default) {
   if (!def.is_object()) return Invalid("SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object", where.empty() ? "/" : where);
   if (!def.contains("StartAt") || !def["StartAt"].is_string()) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "The field 'StartAt' is required", where + "/StartAt");
@@ -353,8 +480,8 @@ Status ValidateMachine(const json& def, const std::string& where, const Validati
   if (!def.contains("States") || !def["States"].is_object() || def["States"].empty()) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "The field 'States' must be a non-empty object", where + "/States");
   }
-  if (def.contains("QueryLanguage") && def["QueryLanguage"] != "JSONPath") {
-    return Invalid("SCHEMA_VALIDATION_FAILED", "QueryLanguage JSONata is not supported by Loam yet", where + "/QueryLanguage");
+  if (def.contains("QueryLanguage") && def["QueryLanguage"] != "JSONPath" && def["QueryLanguage"] != "JSONata") {
+    return Invalid("SCHEMA_VALIDATION_FAILED", "'QueryLanguage' must be JSONPath or JSONata", where + "/QueryLanguage");
   }
   const json& states = def["States"];
   const std::string start = def["StartAt"].get<std::string>();
@@ -365,7 +492,7 @@ Status ValidateMachine(const json& def, const std::string& where, const Validati
   bool terminal = false;
   for (const auto& [name, state] : states.items()) {
     std::vector<Target> targets;
-    RETURN_IF_ERROR(ValidateState(name, state, targets, where, options));
+    RETURN_IF_ERROR(ValidateState(name, state, targets, where, options, jsonata_default));
     for (const auto& t : targets) {
       if (!states.contains(t.state)) {
         return Invalid("MISSING_TRANSITION_TARGET", fmt::format("Missing 'Next' target: {}", t.state), t.at);
@@ -401,7 +528,8 @@ Status ValidateDefinition(const json& definition, const ValidationOptions& optio
        definition["TimeoutSeconds"].get<int64_t>() > kMaxSeconds)) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "'TimeoutSeconds' must be a positive integer", "/TimeoutSeconds");
   }
-  return ValidateMachine(definition, "", options);
+  const bool jsonata = definition.is_object() && definition.contains("QueryLanguage") && definition["QueryLanguage"] == "JSONata";
+  return ValidateMachine(definition, "", options, jsonata);
 }
 
 }  // namespace loam::workflows

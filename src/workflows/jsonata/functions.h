@@ -1,0 +1,49 @@
+// JSONata's function library: the standard functions of JSONata 2.0 and those Step Functions
+// adds ($partition, $range, $hash, $random, $uuid, $parse). Each is declared with the
+// reference implementation's signature ("<s-nn?:s>"), which checks and coerces its arguments
+// before the implementation sees them (signature.h).
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "workflows/jsonata/value.h"
+
+namespace loam::jsonata {
+
+// What a native function may ask of the evaluation that calls it.
+class CallContext {
+ public:
+  virtual ~CallContext() = default;
+  // Calls any function value: a lambda, a native function, a partial application, a regex.
+  virtual StatusOr<Value> Apply(const Value& function, std::vector<Value> args) = 0;
+  // The moment the evaluation began: $now() and $millis() agree within one expression.
+  virtual int64_t NowMillis() const = 0;
+  // $random, $shuffle and $uuid draw from this.
+  virtual std::mt19937_64& Random() = 0;
+};
+
+// The implementation of one native function. `args` are already checked against the
+// signature: optional ones missing are undefined, a `-` argument missing is the context,
+// an `a` argument given a single value is wrapped in an array.
+using NativeImpl = StatusOr<Value> (*)(std::vector<Value>& args, CallContext& call);
+
+struct NativeFunction {
+  const char* name;       // without the "$"
+  const char* signature;  // the reference implementation's, e.g. "<s-nn?:s>"
+  NativeImpl impl;
+};
+
+// The library, in parts by subject (functions_*.cc).
+void AddStringFunctions(std::vector<NativeFunction>& out);      // functions_strings.cc
+void AddCollectionFunctions(std::vector<NativeFunction>& out);  // functions_collections.cc
+void AddTimeFunctions(std::vector<NativeFunction>& out);        // functions_time.cc
+void AddStepFunctionsFunctions(std::vector<NativeFunction>& out);  // functions_states.cc
+
+// All of the above, built once.
+const std::vector<NativeFunction>& StandardLibrary();
+
+}  // namespace loam::jsonata

@@ -1,0 +1,811 @@
+// JSONata's functions over numbers, booleans, arrays and objects, and its higher-order
+// functions ($map, $filter, $single, $reduce, $sift, $each, $sort): a port of jsonata-js
+// 2.0.6's functions.js. Where the reference returns a result sequence (createSequence) these
+// return Value::Sequence, so that the evaluator unwraps a singleton exactly as it does there.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "workflows/jsonata/functions.h"
+
+namespace loam::jsonata {
+namespace {
+
+using Args = std::vector<Value>;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+const Value& Arg(const Args& args, size_t index) {
+  static const Value kUndefined;
+  return index < args.size() ? args[index] : kUndefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers: JavaScript's number parsing and string ordering.
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+size_t Utf8Length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead < 0xE0) return 2;
+  if (lead < 0xF0) return 3;
+  return 4;
+}
+
+// The code point starting at `pos`; `length` gets its byte count.
+char32_t DecodeAt(std::string_view text, size_t pos, size_t* length) {
+  const auto lead = static_cast<unsigned char>(text[pos]);
+  size_t size = std::min(Utf8Length(lead), text.size() - pos);
+  *length = size;
+  if (size == 1) return lead;
+  char32_t c = lead & (0xFF >> (size + 1));
+  for (size_t i = 1; i < size; ++i) {
+    c = (c << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
+  }
+  return c;
+}
+
+bool IsJsWhitespace(char32_t c) {
+  return c == 0x09 || c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x20 ||
+         c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
+         c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+}
+
+// String.prototype.trim, which Number() applies before parsing.
+std::string_view TrimJsWhitespace(std::string_view text) {
+  size_t length = 0;
+  while (!text.empty() && IsJsWhitespace(DecodeAt(text, 0, &length))) text.remove_prefix(length);
+  while (!text.empty()) {
+    size_t start = text.size() - 1;
+    while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+    if (!IsJsWhitespace(DecodeAt(text, start, &length))) break;
+    text.remove_suffix(text.size() - start);
+  }
+  return text;
+}
+
+// Whether `text` is a whole decimal literal. `json_style` is $number's own pattern
+// (-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?); otherwise the looser one Number() accepts
+// ("+1", "1.", ".5").
+bool IsDecimalLiteral(std::string_view text, bool json_style) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < text.size() && IsDigit(text[i])) ++i;
+    return i - start;
+  };
+  if (i < text.size() && (text[i] == '-' || (!json_style && text[i] == '+'))) ++i;
+  size_t integer_digits = digits();
+  if (json_style && integer_digits == 0) return false;
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    size_t fraction_digits = digits();
+    if (json_style ? fraction_digits == 0 : integer_digits + fraction_digits == 0) return false;
+  } else if (integer_digits == 0) {
+    return false;
+  }
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == text.size();
+}
+
+double ParseDecimal(std::string_view text) {
+  std::string copy(text);
+  return std::strtod(copy.c_str(), nullptr);
+}
+
+// Number(text) for the texts a decimal shift builds ("1.005e2", "Infinitye-2"): NaN unless it
+// is a decimal literal.
+double JsNumber(std::string_view text) {
+  return IsDecimalLiteral(text, false) ? ParseDecimal(text) : kNaN;
+}
+
+// The reference tests /^(0[xX][0-9A-Fa-f]+)|(0[oO][0-7]+)|(0[bB][0-1]+)$/, whose alternation
+// anchors only the first choice at the start and only the last at the end: "0x1Fzz" and
+// "a0o7" match too (and Number() then makes them NaN).
+bool MatchesRadixPattern(std::string_view text) {
+  auto is_hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  if (text.size() >= 3 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X') && is_hex(text[2])) {
+    return true;
+  }
+  for (size_t i = 0; i + 2 < text.size(); ++i) {
+    if (text[i] == '0' && (text[i + 1] == 'o' || text[i + 1] == 'O') && text[i + 2] >= '0' &&
+        text[i + 2] <= '7') {
+      return true;
+    }
+  }
+  size_t run = 0;  // trailing binary digits
+  auto is_bit = [](char c) { return c == '0' || c == '1'; };
+  while (run < text.size() && is_bit(text[text.size() - 1 - run])) ++run;
+  size_t b = text.size() - run;  // just past the 'b'
+  return run > 0 && b >= 2 && (text[b - 1] == 'b' || text[b - 1] == 'B') && text[b - 2] == '0';
+}
+
+// Number("0x1F"), Number("0o17"), Number("0b101"): exact, rounded half to even past 53 bits
+// as JavaScript does; NaN for anything else.
+double ParseRadixLiteral(std::string_view text) {
+  if (text.size() < 3 || text[0] != '0') return kNaN;
+  int bits_per_digit = 0;
+  switch (text[1]) {
+    case 'x': case 'X': bits_per_digit = 4; break;
+    case 'o': case 'O': bits_per_digit = 3; break;
+    case 'b': case 'B': bits_per_digit = 1; break;
+    default: return kNaN;
+  }
+  std::vector<bool> bits;  // most significant first, leading zeros dropped
+  for (char c : text.substr(2)) {
+    int digit = IsDigit(c) ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : 99;
+    if (digit >= (1 << bits_per_digit)) return kNaN;
+    for (int bit = bits_per_digit - 1; bit >= 0; --bit) {
+      bool set = (digit >> bit) & 1;
+      if (set || !bits.empty()) bits.push_back(set);
+    }
+  }
+  constexpr size_t kMantissaBits = 53;
+  uint64_t mantissa = 0;
+  for (size_t i = 0; i < std::min(bits.size(), kMantissaBits); ++i) {
+    mantissa = (mantissa << 1) | bits[i];
+  }
+  if (bits.size() <= kMantissaBits) return static_cast<double>(mantissa);
+  bool round = bits[kMantissaBits];
+  bool sticky = std::find(bits.begin() + kMantissaBits + 1, bits.end(), true) != bits.end();
+  if (round && (sticky || (mantissa & 1))) ++mantissa;
+  return std::ldexp(static_cast<double>(mantissa), static_cast<int>(bits.size() - kMantissaBits));
+}
+
+// JavaScript's `a < b` on strings: by UTF-16 code unit, so U+FFFF sorts after U+1F600.
+bool Utf16Less(std::string_view a, std::string_view b) {
+  auto [ia, ib] = std::mismatch(a.begin(), a.end(), b.begin(), b.end());
+  if (ib == b.end()) return false;
+  if (ia == a.end()) return true;
+  size_t pos = static_cast<size_t>(ia - a.begin());
+  while (pos > 0 && (static_cast<unsigned char>(a[pos]) & 0xC0) == 0x80) --pos;  // shared prefix
+  size_t length = 0;
+  char32_t ca = DecodeAt(a, pos, &length);
+  char32_t cb = DecodeAt(b, pos, &length);
+  auto first_unit = [](char32_t c) { return c < 0x10000 ? c : 0xD800 + ((c - 0x10000) >> 10); };
+  if (first_unit(ca) != first_unit(cb)) return first_unit(ca) < first_unit(cb);
+  return ca < cb;
+}
+
+// JSON.stringify's text of a value, for error messages.
+std::string JsonText(const Value& value) {
+  return value.is_number() ? FormatNumber(value.number()) : Stringify(value);
+}
+
+// JavaScript truthiness, which $sort applies to a comparator's result ([] and {} are true).
+bool JsTruthy(const Value& value) {
+  switch (value.type()) {
+    case Value::Type::kUndefined: case Value::Type::kNull: return false;
+    case Value::Type::kBool: return value.boolean();
+    case Value::Type::kNumber: return value.number() != 0 && !std::isnan(value.number());
+    case Value::Type::kString: return !value.string().empty();
+    default: return true;
+  }
+}
+
+Status NotAFunction(std::string_view function_name, int position) {
+  return Error("T0410", "Argument " + std::to_string(position) + " of function \"" +
+                            std::string(function_name) + "\" does not match function signature");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers and aggregation.
+
+StatusOr<Value> Sum(Args& args, CallContext&) {
+  const Value& numbers = Arg(args, 0);
+  if (!numbers.is_array()) return Value();
+  double total = 0;
+  for (const Value& n : numbers.items()) total += n.number();
+  return Value(total);
+}
+
+StatusOr<Value> Count(Args& args, CallContext&) {
+  const Value& items = Arg(args, 0);
+  return Value(items.is_array() ? items.items().size() : size_t{0});
+}
+
+template <bool kMax>
+StatusOr<Value> Extreme(Args& args, CallContext&) {
+  const Value& numbers = Arg(args, 0);
+  if (!numbers.is_array() || numbers.items().empty()) return Value();
+  double best = numbers.items().front().number();
+  for (const Value& n : numbers.items()) {
+    best = kMax ? std::max(best, n.number()) : std::min(best, n.number());
+  }
+  return Value(best);
+}
+
+StatusOr<Value> Average(Args& args, CallContext& call) {
+  const Value& numbers = Arg(args, 0);
+  if (!numbers.is_array() || numbers.items().empty()) return Value();
+  StatusOr<Value> total = Sum(args, call);
+  return Value(total->number() / static_cast<double>(numbers.items().size()));
+}
+
+StatusOr<Value> NumberOf(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (arg.undefined() || arg.is_number()) return arg;
+  if (arg.is_bool()) return Value(arg.boolean() ? 1 : 0);
+  if (arg.is_string()) {
+    const std::string& text = arg.string();
+    if (IsDecimalLiteral(text, true)) {
+      double n = ParseDecimal(text);
+      if (std::isfinite(n)) return Value(n);
+    }
+    if (MatchesRadixPattern(text)) return Value(ParseRadixLiteral(TrimJsWhitespace(text)));
+  }
+  return Error("D3030", "Unable to cast value to a number: " + JsonText(arg));
+}
+
+template <double (*kOperation)(double)>
+StatusOr<Value> Unary(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (arg.undefined()) return arg;
+  return Value(kOperation(arg.number()));
+}
+
+double Abs(double n) { return std::fabs(n); }
+double Floor(double n) { return std::floor(n); }
+double Ceil(double n) { return std::ceil(n); }
+
+// Math.round: the nearest integer, halves toward +infinity.
+double JsMathRound(double n) {
+  double floor = std::floor(n);
+  return n - floor >= 0.5 ? floor + 1 : floor;
+}
+
+// Moves the decimal point `places` to the right through the number's text, as the reference
+// does: multiplying would make 1.005 * 100 = 100.49999999999999 and round it the wrong way.
+double ShiftDecimal(double n, double places) {
+  std::string text = FormatNumber(n);
+  size_t e = text.find('e');
+  double exponent = places;
+  if (e != std::string::npos) exponent += ParseDecimal(std::string_view(text).substr(e + 1));
+  return JsNumber(text.substr(0, e) + "e" + FormatNumber(exponent));
+}
+
+StatusOr<Value> Round(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (arg.undefined()) return arg;
+  double precision = Arg(args, 1).is_number() ? Arg(args, 1).number() : 0;
+  bool shift = precision != 0 && !std::isnan(precision);  // the reference's `if (precision)`
+  double n = shift ? ShiftDecimal(arg.number(), precision) : arg.number();
+  double result = JsMathRound(n);
+  if (std::fabs(result - n) == 0.5 && std::fabs(std::fmod(result, 2)) == 1) result -= 1;  // to even
+  if (shift) result = ShiftDecimal(result, -precision);
+  if (result == 0) result = 0;  // JSON has no -0
+  return Value(result);
+}
+
+StatusOr<Value> Sqrt(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (arg.undefined()) return arg;
+  if (arg.number() < 0) {
+    return Error("D3060",
+                 "The sqrt function cannot be applied to a negative number: " + JsonText(arg));
+  }
+  return Value(std::sqrt(arg.number()));
+}
+
+StatusOr<Value> Power(Args& args, CallContext&) {
+  const Value& base = Arg(args, 0);
+  if (base.undefined()) return base;
+  const Value& exponent = Arg(args, 1);
+  double result = std::pow(base.number(), exponent.is_number() ? exponent.number() : kNaN);
+  if (!std::isfinite(result)) {
+    return Error("D3061",
+                 "The power function has resulted in a value that cannot be represented as a "
+                 "JSON number: base=" + JsonText(base) + ", exponent=" +
+                     (exponent.undefined() ? std::string("undefined") : JsonText(exponent)));
+  }
+  return Value(result);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Booleans.
+
+StatusOr<Value> Boolean(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (arg.undefined()) return arg;
+  return Value(Truthy(arg));
+}
+
+StatusOr<Value> Not(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (arg.undefined()) return arg;
+  return Value(!Truthy(arg));
+}
+
+StatusOr<Value> Exists(Args& args, CallContext&) { return Value(!Arg(args, 0).undefined()); }
+
+// ---------------------------------------------------------------------------------------------
+// Arrays.
+
+StatusOr<Value> Append(Args& args, CallContext&) {
+  const Value& first = Arg(args, 0);
+  const Value& second = Arg(args, 1);
+  if (first.undefined()) return second;
+  if (second.undefined()) return first;
+  std::vector<Value> items;
+  for (const Value* part : {&first, &second}) {
+    if (part->is_array()) {
+      items.insert(items.end(), part->items().begin(), part->items().end());
+    } else {
+      items.push_back(*part);
+    }
+  }
+  return Value::Array(std::move(items));  // concat makes a plain array, even of sequences
+}
+
+StatusOr<Value> Reverse(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (!arg.is_array() || arg.items().size() <= 1) return arg;
+  return Value::Array(std::vector<Value>(arg.items().rbegin(), arg.items().rend()));
+}
+
+// The reference's top-down merge sort, stable, with its comparisons in the same order (a
+// comparator may have effects or fail). `after(a, b)` is true when `a` belongs after `b`.
+class MergeSort {
+ public:
+  MergeSort(const Value& comparator, CallContext& call) : comparator_(comparator), call_(call) {}
+
+  Status Sort(std::vector<Value>& items) {
+    scratch_.resize(items.size());
+    return SortRange(items, 0, items.size());
+  }
+
+ private:
+  StatusOr<bool> After(const Value& a, const Value& b) {
+    if (comparator_.undefined()) {
+      return a.is_number() ? a.number() > b.number() : Utf16Less(b.string(), a.string());
+    }
+    StatusOr<Value> result = call_.Apply(comparator_, {a, b});
+    if (!result.ok()) return result.status();
+    return JsTruthy(*result);
+  }
+
+  Status SortRange(std::vector<Value>& items, size_t begin, size_t end) {
+    if (end - begin <= 1) return Status::Ok();
+    size_t middle = begin + (end - begin) / 2;
+    if (Status s = SortRange(items, begin, middle); !s.ok()) return s;
+    if (Status s = SortRange(items, middle, end); !s.ok()) return s;
+    size_t left = begin, right = middle, out = begin;
+    while (left < middle && right < end) {
+      StatusOr<bool> after = After(items[left], items[right]);
+      if (!after.ok()) return after.status();
+      scratch_[out++] = *after ? items[right++] : items[left++];
+    }
+    while (left < middle) scratch_[out++] = items[left++];
+    while (right < end) scratch_[out++] = items[right++];
+    std::copy(scratch_.begin() + begin, scratch_.begin() + end, items.begin() + begin);
+    return Status::Ok();
+  }
+
+  const Value& comparator_;
+  CallContext& call_;
+  std::vector<Value> scratch_;
+};
+
+StatusOr<Value> Sort(Args& args, CallContext& call) {
+  const Value& arg = Arg(args, 0);
+  if (!arg.is_array() || arg.items().size() <= 1) return arg;
+  const Value& comparator = Arg(args, 1);
+  if (comparator.undefined()) {
+    const auto& items = arg.items();
+    auto all = [&](bool (Value::*is)() const) {
+      return std::all_of(items.begin(), items.end(), [&](const Value& v) { return (v.*is)(); });
+    };
+    bool numbers = all(&Value::is_number);
+    bool strings = all(&Value::is_string);
+    if (!numbers && !strings) {
+      return Error("D3070",
+                   "The single argument form of the sort function can only be applied to an array "
+                   "of strings or an array of numbers.  Use the second argument to specify a "
+                   "comparison function");
+    }
+  } else if (!comparator.is_function()) {
+    return NotAFunction("sort", 2);
+  }
+  std::vector<Value> items = arg.items();
+  if (Status s = MergeSort(comparator, call).Sort(items); !s.ok()) return s;
+  return Value::Array(std::move(items));
+}
+
+StatusOr<Value> Shuffle(Args& args, CallContext& call) {
+  const Value& arg = Arg(args, 0);
+  if (!arg.is_array() || arg.items().size() <= 1) return arg;
+  // The inside-out Fisher-Yates shuffle, as the reference does it.
+  const auto& items = arg.items();
+  std::vector<Value> result(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    size_t j = std::uniform_int_distribution<size_t>(0, i)(call.Random());
+    if (i != j) result[i] = result[j];
+    result[j] = items[i];
+  }
+  return Value::Array(std::move(result));
+}
+
+StatusOr<Value> Distinct(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (!arg.is_array() || arg.items().size() <= 1) return arg;
+  std::vector<Value> result;
+  for (const Value& item : arg.items()) {
+    bool seen = std::any_of(result.begin(), result.end(),
+                            [&](const Value& kept) { return DeepEqual(item, kept); });
+    if (!seen) result.push_back(item);
+  }
+  return arg.is_sequence() ? Value::Sequence(std::move(result)) : Value::Array(std::move(result));
+}
+
+StatusOr<Value> Zip(Args& args, CallContext&) {
+  size_t length = args.empty() ? 0 : std::numeric_limits<size_t>::max();
+  for (const Value& arg : args) length = std::min(length, arg.is_array() ? arg.items().size() : 0);
+  std::vector<Value> result;
+  for (size_t i = 0; i < length; ++i) {
+    std::vector<Value> tuple;
+    for (const Value& arg : args) tuple.push_back(arg.items()[i]);
+    result.push_back(Value::Array(std::move(tuple)));
+  }
+  return Value::Array(std::move(result));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects.
+
+// Every key of an object, or of the objects in an array (nested arrays too), first seen first.
+void CollectKeys(const Value& value, std::vector<Value>& keys,
+                 std::unordered_set<std::string>& seen) {
+  if (value.is_array()) {
+    for (const Value& item : value.items()) CollectKeys(item, keys, seen);
+  } else if (value.is_object()) {
+    for (const auto& [key, unused] : value.object().entries()) {
+      if (seen.insert(key).second) keys.emplace_back(key);
+    }
+  }
+}
+
+StatusOr<Value> Keys(Args& args, CallContext&) {
+  std::vector<Value> keys;
+  std::unordered_set<std::string> seen;
+  CollectKeys(Arg(args, 0), keys, seen);
+  return Value::Sequence(std::move(keys));
+}
+
+Value Lookup(const Value& input, const std::string& key) {
+  if (input.is_array()) {
+    std::vector<Value> result;
+    for (const Value& item : input.items()) {
+      Value found = Lookup(item, key);
+      if (found.is_array()) {
+        result.insert(result.end(), found.items().begin(), found.items().end());
+      } else if (!found.undefined()) {
+        result.push_back(std::move(found));
+      }
+    }
+    return Value::Sequence(std::move(result));
+  }
+  if (input.is_object()) {
+    const Value* found = input.object().Find(key);
+    return found ? *found : Value();
+  }
+  return Value();
+}
+
+StatusOr<Value> LookupFunction(Args& args, CallContext&) {
+  const Value& key = Arg(args, 1);
+  return Lookup(Arg(args, 0), key.is_string() ? key.string() : std::string("undefined"));
+}
+
+// An object as one single-key object per key; an array's items spread and joined. An array
+// gives a plain array once anything was joined to it (the reference's append), otherwise the
+// empty sequence; other values come back as they are.
+Value Spread(const Value& value) {
+  if (value.is_array()) {
+    std::vector<Value> result;
+    bool joined = false;
+    for (const Value& item : value.items()) {
+      Value part = Spread(item);
+      if (part.undefined()) continue;
+      joined = true;
+      if (part.is_array()) {
+        result.insert(result.end(), part.items().begin(), part.items().end());
+      } else {
+        result.push_back(std::move(part));
+      }
+    }
+    return joined ? Value::Array(std::move(result)) : Value::Sequence({});
+  }
+  if (value.is_object()) {
+    std::vector<Value> result;
+    for (const auto& [key, item] : value.object().entries()) {
+      ObjectData single;
+      single.Set(key, item);
+      result.push_back(Value::Object(std::move(single)));
+    }
+    return Value::Sequence(std::move(result));
+  }
+  return value;
+}
+
+StatusOr<Value> SpreadFunction(Args& args, CallContext&) { return Spread(Arg(args, 0)); }
+
+StatusOr<Value> Merge(Args& args, CallContext&) {
+  const Value& objects = Arg(args, 0);
+  if (objects.undefined()) return objects;
+  ObjectData merged;
+  if (objects.is_array()) {
+    for (const Value& object : objects.items()) {
+      if (!object.is_object()) continue;
+      for (const auto& [key, value] : object.object().entries()) merged.Set(key, value);
+    }
+  }
+  return Value::Object(std::move(merged));
+}
+
+// The arguments a callback gets: the value, then the index or key and the whole array or
+// object only when it declares that many parameters (the reference's hofFuncArgs).
+std::vector<Value> CallbackArgs(const Value& function, const Value& value, Value position,
+                                const Value& whole) {
+  size_t arity = function.function().Arity();
+  std::vector<Value> args{value};
+  if (arity >= 2) args.push_back(std::move(position));
+  if (arity >= 3) args.push_back(whole);
+  return args;
+}
+
+StatusOr<Value> Each(Args& args, CallContext& call) {
+  const Value& object = Arg(args, 0);
+  const Value& function = Arg(args, 1);
+  std::vector<Value> result;
+  if (!object.is_object()) return Value::Sequence(std::move(result));
+  if (!function.is_function()) return NotAFunction("each", 2);
+  for (const auto& [key, value] : object.object().entries()) {
+    StatusOr<Value> mapped =
+        call.Apply(function, CallbackArgs(function, value, Value(key), object));
+    if (!mapped.ok()) return mapped.status();
+    if (!mapped->undefined()) result.push_back(std::move(*mapped));
+  }
+  return Value::Sequence(std::move(result));
+}
+
+StatusOr<Value> Sift(Args& args, CallContext& call) {
+  const Value& object = Arg(args, 0);
+  const Value& function = Arg(args, 1);
+  if (!object.is_object() || object.object().size() == 0) return Value();
+  if (!function.is_function()) return NotAFunction("sift", 2);
+  ObjectData kept;
+  for (const auto& [key, value] : object.object().entries()) {
+    StatusOr<Value> keep = call.Apply(function, CallbackArgs(function, value, Value(key), object));
+    if (!keep.ok()) return keep.status();
+    if (Truthy(*keep)) kept.Set(key, value);
+  }
+  if (kept.size() == 0) return Value();
+  return Value::Object(std::move(kept));
+}
+
+StatusOr<Value> ErrorFunction(Args& args, CallContext&) {
+  const Value& message = Arg(args, 0);
+  bool given = message.is_string() && !message.string().empty();
+  return Error("D3137", given ? message.string() : "$error() function evaluated");
+}
+
+StatusOr<Value> Assert(Args& args, CallContext&) {
+  const Value& condition = Arg(args, 0);
+  if (condition.is_bool() && condition.boolean()) return Value();
+  const Value& message = Arg(args, 1);
+  bool given = message.is_string() && !message.string().empty();
+  return Error("D3141", given ? message.string() : "$assert() statement failed");
+}
+
+StatusOr<Value> Type(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (arg.undefined()) return arg;
+  return Value(std::string(TypeName(arg)));
+}
+
+// Number(n.toPrecision(15)): the rounding $string (and so $clone) applies to numbers. The
+// exact decimal expansion is rounded half up, as toPrecision does.
+double RoundToFifteenDigits(double n) {
+  if (n == 0) return 0;
+  char exact[900];  // a double's exact expansion has at most 767 significant digits
+  std::snprintf(exact, sizeof exact, "%.799e", std::fabs(n));
+  std::string digits = std::string(1, exact[0]) + std::string(exact + 2, 14);
+  int exponent = std::atoi(std::strchr(exact, 'e') + 1);
+  if (exact[16] >= '5') {
+    size_t i = digits.size();
+    while (i > 0 && digits[i - 1] == '9') digits[--i] = '0';
+    if (i == 0) {
+      digits.insert(digits.begin(), '1');
+      digits.pop_back();
+      ++exponent;
+    } else {
+      ++digits[i - 1];
+    }
+  }
+  double rounded = ParseDecimal(digits.substr(0, 1) + "." + digits.substr(1) + "e" +
+                                std::to_string(exponent));
+  return n < 0 ? -rounded : rounded;
+}
+
+// The value JSON.parse(fn.string(value)) gives: a deep copy with numbers at 15 digits,
+// functions as "", non-finite numbers as null.
+Value CloneAsJson(const Value& value) {
+  switch (value.type()) {
+    case Value::Type::kNumber:
+      if (!std::isfinite(value.number())) return Value::Null();
+      return Value(RoundToFifteenDigits(value.number()));
+    case Value::Type::kFunction:
+      return Value(std::string());
+    case Value::Type::kArray: {
+      std::vector<Value> items;
+      for (const Value& item : value.items()) {
+        items.push_back(item.undefined() ? Value::Null() : CloneAsJson(item));
+      }
+      return Value::Array(std::move(items));
+    }
+    case Value::Type::kObject: {
+      ObjectData copy;
+      for (const auto& [key, item] : value.object().entries()) {
+        if (!item.undefined()) copy.Set(key, CloneAsJson(item));
+      }
+      return Value::Object(std::move(copy));
+    }
+    default:
+      return value;
+  }
+}
+
+StatusOr<Value> Clone(Args& args, CallContext&) {
+  const Value& arg = Arg(args, 0);
+  if (arg.undefined()) return arg;
+  if (arg.is_array() && arg.array().outer_wrapper && !arg.items().empty()) {
+    return CloneAsJson(arg.items().front());
+  }
+  return CloneAsJson(arg);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Higher-order functions over arrays.
+
+StatusOr<Value> Map(Args& args, CallContext& call) {
+  const Value& array = Arg(args, 0);
+  const Value& function = Arg(args, 1);
+  if (!array.is_array()) return Value();
+  if (!function.is_function()) return NotAFunction("map", 2);
+  std::vector<Value> result;
+  for (size_t i = 0; i < array.items().size(); ++i) {
+    StatusOr<Value> mapped =
+        call.Apply(function, CallbackArgs(function, array.items()[i], Value(i), array));
+    if (!mapped.ok()) return mapped.status();
+    if (!mapped->undefined()) result.push_back(std::move(*mapped));
+  }
+  return Value::Sequence(std::move(result));
+}
+
+StatusOr<Value> Filter(Args& args, CallContext& call) {
+  const Value& array = Arg(args, 0);
+  const Value& function = Arg(args, 1);
+  if (!array.is_array()) return Value();
+  if (!function.is_function()) return NotAFunction("filter", 2);
+  std::vector<Value> result;
+  for (size_t i = 0; i < array.items().size(); ++i) {
+    const Value& item = array.items()[i];
+    StatusOr<Value> keep = call.Apply(function, CallbackArgs(function, item, Value(i), array));
+    if (!keep.ok()) return keep.status();
+    if (Truthy(*keep)) result.push_back(item);
+  }
+  return Value::Sequence(std::move(result));
+}
+
+StatusOr<Value> Single(Args& args, CallContext& call) {
+  const Value& array = Arg(args, 0);
+  const Value& function = Arg(args, 1);
+  if (!array.is_array()) return Value();
+  if (!function.undefined() && !function.is_function()) return NotAFunction("single", 2);
+  const Value* match = nullptr;
+  for (size_t i = 0; i < array.items().size(); ++i) {
+    const Value& item = array.items()[i];
+    if (function.is_function()) {
+      StatusOr<Value> matches = call.Apply(function, CallbackArgs(function, item, Value(i), array));
+      if (!matches.ok()) return matches.status();
+      if (!Truthy(*matches)) continue;
+    }
+    if (match != nullptr) {
+      return Error("D3138", "The $single() function expected exactly 1 matching result.  "
+                            "Instead it matched more.");
+    }
+    match = &item;
+  }
+  if (match == nullptr) {
+    return Error("D3139", "The $single() function expected exactly 1 matching result.  "
+                          "Instead it matched 0.");
+  }
+  return *match;
+}
+
+StatusOr<Value> Reduce(Args& args, CallContext& call) {
+  const Value& array = Arg(args, 0);
+  const Value& function = Arg(args, 1);
+  if (!array.is_array()) return Value();
+  if (!function.is_function()) return NotAFunction("reduce", 2);
+  size_t arity = function.function().Arity();
+  if (arity < 2) {
+    return Error("D3050", "The second argument of reduce function must be a function with at "
+                          "least two arguments");
+  }
+  const auto& items = array.items();
+  // Without an initial value the first item is the start, as in the reference.
+  Value result = Arg(args, 2);
+  size_t index = 0;
+  if (result.undefined() && !items.empty()) result = items[index++];
+  for (; index < items.size(); ++index) {
+    std::vector<Value> step{result, items[index]};
+    if (arity >= 3) step.emplace_back(index);
+    if (arity >= 4) step.push_back(array);
+    StatusOr<Value> next = call.Apply(function, std::move(step));
+    if (!next.ok()) return next.status();
+    result = std::move(*next);
+  }
+  return result;
+}
+
+}  // namespace
+
+void AddCollectionFunctions(std::vector<NativeFunction>& out) {
+  const NativeFunction functions[] = {
+      {"sum", "<a<n>:n>", Sum},
+      {"count", "<a:n>", Count},
+      {"max", "<a<n>:n>", Extreme<true>},
+      {"min", "<a<n>:n>", Extreme<false>},
+      {"average", "<a<n>:n>", Average},
+      {"number", "<(nsb)-:n>", NumberOf},
+      {"floor", "<n-:n>", Unary<Floor>},
+      {"ceil", "<n-:n>", Unary<Ceil>},
+      {"round", "<n-n?:n>", Round},
+      {"abs", "<n-:n>", Unary<Abs>},
+      {"sqrt", "<n-:n>", Sqrt},
+      {"power", "<n-n:n>", Power},
+      {"boolean", "<x-:b>", Boolean},
+      {"not", "<x-:b>", Not},
+      {"map", "<af>", Map},
+      {"zip", "<a+>", Zip},
+      {"filter", "<af>", Filter},
+      {"single", "<af?>", Single},
+      {"reduce", "<afj?:j>", Reduce},
+      {"sift", "<o-f?:o>", Sift},
+      {"keys", "<x-:a<s>>", Keys},
+      {"lookup", "<x-s:x>", LookupFunction},
+      {"append", "<xx:a>", Append},
+      {"exists", "<x:b>", Exists},
+      {"spread", "<x-:a<o>>", SpreadFunction},
+      {"merge", "<a<o>:o>", Merge},
+      {"reverse", "<a:a>", Reverse},
+      {"each", "<o-f:a>", Each},
+      {"error", "<s?:x>", ErrorFunction},
+      {"assert", "<bs?:x>", Assert},
+      {"type", "<x:s>", Type},
+      {"sort", "<af?:a>", Sort},
+      {"shuffle", "<a:a>", Shuffle},
+      {"distinct", "<x:x>", Distinct},
+      {"clone", "<(oa)-:o>", Clone},
+  };
+  out.insert(out.end(), std::begin(functions), std::end(functions));
+}
+
+}  // namespace loam::jsonata

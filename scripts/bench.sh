@@ -78,7 +78,7 @@ fi
 TARGETS=(loam)
 ((RUN_TRACKING)) && TARGETS+=(loam_bench_tracking)
 ((RUN_TUNING)) && TARGETS+=(loam_bench_hpo)
-((RUN_WORKFLOWS)) && TARGETS+=(loam_bench_workflows)
+((RUN_WORKFLOWS)) && TARGETS+=(loam_bench_workflows loam_bench_jsonata)
 cmake --build "$BUILD" --target "${TARGETS[@]}"
 if ((RUN_JOBS || RUN_OBJECTS || RUN_SERVING || RUN_WORKFLOWS)) && ! "$PY" -c "import boto3" 2>/dev/null; then
   echo "the jobs, objects, serving and workflows benchmarks need the project virtualenv with boto3 (.venv): run scripts/setup.sh" >&2
@@ -88,9 +88,10 @@ if ((RUN_SERVING)) && ! command -v wrk >/dev/null 2>&1; then
   echo "the serving benchmark needs wrk (Debian package wrk): run scripts/setup.sh" >&2
   exit 1
 fi
-# The comparison interpreter of the workflow benchmark: its own package and lock, kept apart from
+# The comparisons of the workflow benchmark (aws-local-stepfunctions, jsonata-js 2.0.6): their own package and lock, kept apart from
 # tests/node so that the test suite never installs it.
-if ((RUN_WORKFLOWS)) && [[ ! -d bench/workflows/node_modules/aws-local-stepfunctions ]]; then
+if ((RUN_WORKFLOWS)) && { [[ ! -d bench/workflows/node_modules/aws-local-stepfunctions ]] ||
+                          ! grep -q '"version": "2.0.6"' bench/workflows/node_modules/jsonata/package.json 2>/dev/null; }; then
   (cd bench/workflows && npm ci --no-audit --no-fund --loglevel=error)
 fi
 mkdir -p "$SCRATCH"
@@ -150,6 +151,7 @@ if ((RUN_WORKFLOWS)); then
   WORKFLOWS_RESULTS="$SCRATCH/workflows-results.md"
   WORKFLOWS_LOAD_BEFORE=$(load)
   "$PY" bench/workflows/bench_workflows.py --loam "$BUILD/loam" --interpreter "$BUILD/loam_bench_workflows" \
+    --jsonata "$BUILD/loam_bench_jsonata" \
     --scratch "$SCRATCH/workflows" --markdown-out "$WORKFLOWS_RESULTS" ${WORKFLOWS_ARGS[@]+"${WORKFLOWS_ARGS[@]}"}
   WORKFLOWS_LOAD_AFTER=$(load)
   cat "$WORKFLOWS_RESULTS"

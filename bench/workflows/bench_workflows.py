@@ -4,16 +4,21 @@ States Language interpreter against the aws-local-stepfunctions interpreter from
 definitions in the same run, and what the Step Functions API adds on top (history persisted in
 SQLite), including the latency from StartExecution to the first state.
 
-  bench_workflows.py --loam build/loam --interpreter build/loam_bench_workflows --markdown-out F
+  bench_workflows.py --loam build/loam --interpreter build/loam_bench_workflows \
+      --jsonata build/loam_bench_jsonata --markdown-out F
 
 1. In process, like for like: bench/workflows/main.cc (Loam's interpreter, history events made
    and handed over in batches as the server does, not stored) and bench/workflows/local_sfn.mjs
    (aws-local-stepfunctions) run each definition once unrecorded, then REPS times; the median
    run gives states entered per second, and the ratio is aws-local's median over Loam's.
-2. Through the server: `loam server` on a fresh data directory; boto3's `stepfunctions` client
+2. JSONata: bench/workflows/jsonata_main.cc (Loam's evaluator) and jsonata_ref.mjs (jsonata-js
+   2.0.6, the version Step Functions runs) evaluate the same expressions, each compiled once;
+   the ratio is jsonata-js's median time per evaluation over Loam's. The counting loop also runs
+   as a JSONata state machine in Loam (aws-local-stepfunctions runs no JSONata).
+3. Through the server: `loam server` on a fresh data directory; boto3's `stepfunctions` client
    creates the same machines and starts executions; the server's own start and stop dates give
    the execution time (its history in SQLite included).
-3. Latency: a one-Pass machine, executions started one after another; the StartExecution round
+4. Latency: a one-Pass machine, executions started one after another; the StartExecution round
    trip, the server-recorded time from ExecutionStarted to the first state entered, and the
    client-observed time from sending StartExecution to DescribeExecution showing SUCCEEDED
    (polled every millisecond).
@@ -23,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import random
 import shutil
 import signal
 import socket
@@ -59,6 +66,87 @@ def workloads(quick: bool) -> list[tuple[str, str, dict, str]]:
         (f"Map over {items:,} items", "map_items.json", {"items": [{"id": i} for i in range(items)]},
          f"{items:,} items"),
     ]
+
+
+def jsonata_cases(quick: bool) -> list[dict]:
+    """Expressions a JSONata state machine evaluates: over a training job's Describe answer, and
+    over 1,000 order items (100 with --quick)."""
+    rng = random.Random(7)
+    n = 100 if quick else 1_000
+    items = [{"id": i, "name": f"item{i}", "price": round(rng.uniform(1, 100), 2), "quantity": rng.randint(1, 9),
+              "tag": rng.choice("abc")} for i in range(n)]
+    job = {"TrainingJobName": "diabetes-retrain-1", "TrainingJobStatus": "Completed",
+           "FinalMetricDataList": [{"MetricName": m, "Value": v, "Timestamp": "2026-12-05T07:00:00Z"}
+                                   for m, v in (("train_rmse", 0.31), ("val_rmse", 0.42), ("val_auc", 0.87))],
+           "ModelArtifacts": {"S3ModelArtifacts": "s3://models/diabetes/model.tar.gz"},
+           "HyperParameters": {"alpha": "0.0001", "max_iter": "200", "penalty": "l2"},
+           "ResourceConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 10}}
+    with_items = {"states": {"input": {"items": items}}}
+    return [
+        {"name": "Quality gate: a metric picked by a predicate, compared",
+         "expr": "$states.result.FinalMetricDataList[MetricName = 'val_rmse'].Value <= $states.input.MaxRmse",
+         "bindings": {"states": {"input": {"MaxRmse": 0.5}, "result": job}}, "batch": 2000},
+        {"name": "Request: an object from input fields, a variable and $merge",
+         "expr": "{'TrainingJobName': $states.input.prefix & '-' & $string($run), 'HyperParameters': "
+                 "$merge([$states.result.HyperParameters, {'max_iter': '400'}]), "
+                 "'InstanceType': $states.result.ResourceConfig.InstanceType}",
+         "bindings": {"states": {"input": {"prefix": "diabetes"}, "result": job}, "run": 42}, "batch": 2000},
+        {"name": f"$sum of price × quantity over {n:,} items", "expr": "$sum($states.input.items.(price * quantity))",
+         "bindings": with_items, "batch": 20},
+        {"name": f"Filter, order-by and reshape {n:,} items",
+         "expr": "$states.input.items[price > 50]^(>price, id).{'id': id, 'total': price * quantity}",
+         "bindings": with_items, "batch": 10},
+        {"name": f"Group {n:,} items by tag", "expr": "$states.input.items{tag: $sum(price)}",
+         "bindings": with_items, "batch": 20},
+        {"name": "$map, $uppercase and $join over 100 items",
+         "expr": "$join($map($states.input.items[[0..99]], function($i){ $uppercase($i.name) & '#' & $string($i.id) }), ',')",
+         "bindings": with_items, "batch": 50},
+        {"name": "A recursive lambda: fib(15)",
+         "expr": "($fib := function($n){ $n < 2 ? $n : $fib($n - 1) + $fib($n - 2) }; $fib(15))",
+         "bindings": {}, "batch": 5},
+    ]
+
+
+def same(a, b) -> bool:
+    """Results equal as JSON, numbers within rounding (sums of floats in either order)."""
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def jsonata(args, scratch: Path) -> tuple[list[dict], dict]:
+    """Loam's evaluator against jsonata-js 2.0.6 on the same expressions, and the counting loop
+    as a JSONata state machine against the JSONPath one, both in Loam."""
+    cases_file = scratch / "jsonata_cases.json"
+    cases_file.write_text(json.dumps(jsonata_cases(args.quick)))
+    reps = str(args.reps + 1)
+    loam = run_json([args.jsonata, str(cases_file), reps])["cases"]
+    node = run_json([args.node, str(HERE / "jsonata_ref.mjs"), str(cases_file), reps])["cases"]
+    rows = []
+    for mine, theirs in zip(loam, node):
+        if not same(mine["result"], theirs["result"]):
+            sys.exit(f"{mine['name']}: Loam and jsonata-js disagree on the result")
+        loam_s, node_s = statistics.median(mine["seconds"][1:]), statistics.median(theirs["seconds"][1:])
+        rows.append({"label": mine["name"], "loam_s": loam_s, "node_s": node_s, "ratio": node_s / loam_s})
+        print(f"{mine['name']}: Loam {loam_s * 1e6:.1f} µs, jsonata-js {node_s * 1e6:.1f} µs: {node_s / loam_s:.1f}x",
+              flush=True)
+    iterations = 1_000 if args.quick else 10_000
+    input_file = scratch / "jsonata_loop.input.json"
+    input_file.write_text(json.dumps({"iterations": iterations}))
+    timed = {}
+    for definition in ("jsonata_loop.json", "pass_choice_loop.json"):
+        run = run_json([args.interpreter, str(DEFINITIONS / definition), str(input_file), reps])
+        timed[definition] = (statistics.median(run["seconds"][1:]), run["states_entered"])
+    (jsonata_s, states), (jsonpath_s, _) = timed["jsonata_loop.json"], timed["pass_choice_loop.json"]
+    loop = {"iterations": iterations, "states": states, "jsonata_s": jsonata_s, "jsonpath_s": jsonpath_s,
+            "jsonata_rate": states / jsonata_s, "jsonpath_rate": states / jsonpath_s}
+    print(f"JSONata loop of {iterations:,}: {jsonata_s * 1000:.1f} ms ({states / jsonata_s:,.0f} states/s); "
+          f"JSONPath {jsonpath_s * 1000:.1f} ms", flush=True)
+    return rows, loop
 
 
 def in_process(args, scratch: Path) -> list[dict]:
@@ -181,7 +269,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def markdown(args, local: list[dict], served: list[dict], latency: dict) -> str:
+def markdown(args, local: list[dict], served: list[dict], latency: dict, expressions: list[dict], loop: dict) -> str:
     node_version = subprocess.run([args.node, "--version"], capture_output=True, text=True).stdout.strip()
     lines = [
         f"Interpreter runs: {args.reps} timed after one unrecorded, median reported; API runs: {args.server_reps} "
@@ -228,6 +316,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loam", required=True)
     parser.add_argument("--interpreter", required=True, help="build/loam_bench_workflows")
+    parser.add_argument("--jsonata", required=True, help="build/loam_bench_jsonata")
     parser.add_argument("--node", default=shutil.which("node") or "node")
     parser.add_argument("--scratch")
     parser.add_argument("--markdown-out")
@@ -244,8 +333,9 @@ def main():
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     local = in_process(args, scratch)
+    expressions, loop = jsonata(args, scratch)
     served, latency = through_server(args, scratch)
-    text = markdown(args, local, served, latency)
+    text = markdown(args, local, served, latency, expressions, loop)
     if args.markdown_out:
         Path(args.markdown_out).write_text(text)
     else:

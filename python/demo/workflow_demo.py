@@ -1,12 +1,13 @@
 """Loam's end-to-end demo, workflow part: periodic retraining as a Step Functions state machine.
 
 Runs after training_demo.py, against the same server. boto3's `stepfunctions` client creates
-the Data Science SDK's TrainingPipeline with a quality gate: a `createTrainingJob.sync` task
-retrains the model with the latest training job's settings, a filter expression picks
-`val_rmse` out of the job's FinalMetricDataList, a Choice state deploys only a model under the
-threshold (createModel -> createEndpointConfig -> createEndpoint, then
+the Data Science SDK's TrainingPipeline with a quality gate, in both of the States Language's
+query languages: a `createTrainingJob.sync` task in JSONata retrains the model with the latest
+training job's settings and picks `val_rmse` out of the job's FinalMetricDataList into a
+workflow variable, a JSONata Choice state deploys only a model under the threshold (JSONPath
+states then run createModel -> createEndpointConfig -> createEndpoint, and
 `aws-sdk:sagemaker:describeEndpoint` until InService), and a second execution with an
-impossible threshold stops at the gate. The execution history is printed as a table, the
+impossible threshold stops at the gate, whose Fail state words the cause with JSONata. The execution history is printed as a table, the
 deployed endpoint answers a row, and everything the workflow created is deleted again.
 """
 
@@ -25,27 +26,29 @@ def pipeline(job, source_dir):
                                  "OutputDataConfig", "ResourceConfig", "StoppingCondition")}
     train["AlgorithmSpecification"] = {k: v for k, v in train["AlgorithmSpecification"].items()
                                        if k in ("TrainingImage", "TrainingInputMode", "MetricDefinitions")}
-    train["TrainingJobName.$"] = "$.TrainingJobName"
+    train["TrainingJobName"] = "{% $states.input.TrainingJobName %}"
     return {
         "Comment": "Retrain, gate on validation RMSE, deploy",
         "StartAt": "Train",
         "States": {
             "Train": {
-                "Type": "Task", "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
-                "Parameters": train,
-                "ResultSelector": {
-                    "rmse.$": "States.ArrayGetItem($.FinalMetricDataList[?(@.MetricName == 'val_rmse')].Value, 0)",
-                    "model.$": "$.ModelArtifacts.S3ModelArtifacts",
-                    "image.$": "$.AlgorithmSpecification.TrainingImage"},
-                "ResultPath": "$.trained",
+                "Type": "Task", "QueryLanguage": "JSONata",
+                "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+                "Arguments": train,
+                "Assign": {"rmse": "{% $states.result.FinalMetricDataList[MetricName = 'val_rmse'].Value %}"},
+                "Output": "{% $merge([$states.input, {'trained': {"
+                          "'rmse': $states.result.FinalMetricDataList[MetricName = 'val_rmse'].Value,"
+                          "'model': $states.result.ModelArtifacts.S3ModelArtifacts,"
+                          "'image': $states.result.AlgorithmSpecification.TrainingImage}}]) %}",
                 "Next": "Quality gate"},
             "Quality gate": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$.trained.rmse", "NumericLessThanEqualsPath": "$.MaxRmse",
-                             "Next": "Create model"}],
+                "Type": "Choice", "QueryLanguage": "JSONata",
+                "Choices": [{"Condition": "{% $rmse <= $states.input.MaxRmse %}", "Next": "Create model"}],
                 "Default": "Keep the current model"},
-            "Keep the current model": {"Type": "Fail", "Error": "QualityGateFailed",
-                                       "Cause": "val_rmse is above the threshold"},
+            "Keep the current model": {
+                "Type": "Fail", "QueryLanguage": "JSONata", "Error": "QualityGateFailed",
+                "Cause": "{% 'val_rmse ' & $formatNumber($rmse, '0.00') & ' is above the threshold of '"
+                         " & $string($states.input.MaxRmse) %}"},
             "Create model": {
                 "Type": "Task", "Resource": "arn:aws:states:::sagemaker:createModel",
                 "Parameters": {
@@ -120,8 +123,10 @@ def main():
     machine = sfn.create_state_machine(
         name=f"diabetes-retraining-{stamp}", roleArn="arn:aws:iam::000000000000:role/loam-demo-workflows",
         definition=json.dumps(pipeline(job, source_dir)))["stateMachineArn"]
-    print(f"==> CreateStateMachine {machine.rsplit(':', 1)[1]}: Train (.sync) -> Quality gate -> Create model -> "
-          "Configure endpoint -> Deploy -> poll describeEndpoint")
+    print(f"==> CreateStateMachine {machine.rsplit(':', 1)[1]}: Train (.sync, JSONata) -> Quality gate (JSONata) -> "
+          "Create model -> Configure endpoint -> Deploy -> poll describeEndpoint")
+    refs = sfn.describe_state_machine(stateMachineArn=machine).get("variableReferences", {})
+    print(f"    variables the states read (DescribeStateMachine variableReferences): {refs}")
 
     threshold = round(rmse * 1.2, 1)
     endpoint = "diabetes-retrained"

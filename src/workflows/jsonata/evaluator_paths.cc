@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "workflows/jsonata/evaluator.h"
+#include "workflows/jsonata/merge_sort.h"
 #include "workflows/jsonata/sequences.h"
 
 namespace loam::jsonata {
@@ -21,27 +22,6 @@ bool IsTupleStream(const Value& v) { return v.is_array() && v.array().tuple_stre
 
 Value WithTupleFlag(std::vector<Value> items, bool tuple_stream) {
   return tuple_stream ? TupleStream(std::move(items)) : Value::Sequence(std::move(items));
-}
-
-// The reference's merge sort (top-down, halves split at the middle), so a comparator that fails
-// fails on the same pair; `after` says when `a` must come after `b`.
-using After = std::function<StatusOr<bool>(const Value&, const Value&)>;
-
-Status MergeSort(std::vector<Value>& items, const After& after) {
-  if (items.size() < 2) return Status::Ok();
-  const auto middle = static_cast<std::ptrdiff_t>(items.size() / 2);
-  std::vector<Value> left(items.begin(), items.begin() + middle), right(items.begin() + middle, items.end());
-  if (Status s = MergeSort(left, after); !s.ok()) return s;
-  if (Status s = MergeSort(right, after); !s.ok()) return s;
-  size_t i = 0, j = 0, k = 0;
-  while (i < left.size() && j < right.size()) {
-    auto swap = after(left[i], right[j]);
-    if (!swap.ok()) return swap.status();
-    items[k++] = *swap ? right[j++] : left[i++];
-  }
-  while (i < left.size()) items[k++] = left[i++];
-  while (j < right.size()) items[k++] = right[j++];
-  return Status::Ok();
 }
 
 }  // namespace
@@ -342,7 +322,7 @@ StatusOr<Value> Evaluator::EvalSort(const Node& expr, const Value& input, const 
     return comp == 1;
   };
   std::vector<Value> items = input.items();
-  if (Status s = MergeSort(items, after); !s.ok()) return s;
+  if (Status s = internal::MergeSort(items, after); !s.ok()) return s;
   if (tuple_sort) return TupleStream(std::move(items));
   return Value::Array(std::move(items));
 }

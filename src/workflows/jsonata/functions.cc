@@ -8,6 +8,8 @@ const std::vector<NativeFunction>& StandardLibrary() {
   static const std::vector<NativeFunction> library = [] {
     std::vector<NativeFunction> parts;
     AddStringFunctions(parts);
+    AddFormatFunctions(parts);
+    AddNumericFunctions(parts);
     AddCollectionFunctions(parts);
     AddTimeFunctions(parts);
     AddStepFunctionsFunctions(parts);  // last: Step Functions' $random replaces JSONata's

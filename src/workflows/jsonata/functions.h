@@ -39,7 +39,9 @@ struct NativeFunction {
 
 // The library, in parts by subject (functions_*.cc).
 void AddStringFunctions(std::vector<NativeFunction>& out);      // functions_strings.cc
-void AddCollectionFunctions(std::vector<NativeFunction>& out);  // functions_collections.cc
+void AddFormatFunctions(std::vector<NativeFunction>& out);      // functions_format.cc: $formatNumber, $formatBase
+void AddNumericFunctions(std::vector<NativeFunction>& out);     // functions_numeric.cc: numbers, aggregates, booleans
+void AddCollectionFunctions(std::vector<NativeFunction>& out);  // functions_collections.cc: arrays, objects, higher-order
 void AddTimeFunctions(std::vector<NativeFunction>& out);        // functions_time.cc
 void AddStepFunctionsFunctions(std::vector<NativeFunction>& out);  // functions_states.cc
 

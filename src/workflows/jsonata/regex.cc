@@ -7,8 +7,6 @@
 #include <re2/re2.h>
 
 #include <cstdio>
-#include <mutex>
-#include <unordered_map>
 #include <utility>
 
 namespace loam::jsonata {
@@ -365,25 +363,6 @@ class Translator {
   bool named_groups_ = false;
 };
 
-// Each compiled Regex, so that a call can hand out a `next` function that keeps its regex
-// alive. (Regex itself has no weak self-reference to offer.)
-struct Registry {
-  std::mutex mutex;
-  std::unordered_map<const Regex*, std::weak_ptr<const Regex>> regexes;
-};
-
-Registry& Instances() {
-  static Registry* registry = new Registry;  // never destroyed: regexes may outlive statics
-  return *registry;
-}
-
-std::shared_ptr<const Regex> SharedFrom(const Regex* regex) {
-  Registry& registry = Instances();
-  std::lock_guard<std::mutex> lock(registry.mutex);
-  auto it = registry.regexes.find(regex);
-  return it == registry.regexes.end() ? nullptr : it->second.lock();
-}
-
 Value MatchObject(const std::shared_ptr<const Regex>& regex, const Value& text,
                   std::optional<Regex::Match> match, size_t base_byte, size_t base_index);
 
@@ -475,17 +454,10 @@ StatusOr<std::shared_ptr<const Regex>> Regex::Compile(std::string_view pattern,
   std::shared_ptr<Regex> regex(new Regex());
   regex->source_ = std::string(pattern);
   regex->re_ = std::move(re);
-  Registry& registry = Instances();
-  std::lock_guard<std::mutex> lock(registry.mutex);
-  registry.regexes[regex.get()] = regex;
   return std::shared_ptr<const Regex>(std::move(regex));
 }
 
-Regex::~Regex() {
-  Registry& registry = Instances();
-  std::lock_guard<std::mutex> lock(registry.mutex);
-  registry.regexes.erase(this);
-}
+Regex::~Regex() = default;
 
 std::optional<Regex::Match> Regex::Find(std::string_view text, size_t from) const {
   if (from > text.size()) return std::nullopt;
@@ -515,7 +487,7 @@ std::optional<Regex::Match> Regex::Find(std::string_view text, size_t from) cons
 // Applied to a string: its first match. Anything else matches nothing, as in the reference.
 StatusOr<Value> Regex::Call(std::vector<Value> args, const Value&, CallContext&) const {
   if (args.empty() || !args[0].is_string()) return Value();
-  return MatchObject(SharedFrom(this), args[0], Find(args[0].string(), 0), 0, 0);
+  return MatchObject(shared_from_this(), args[0], Find(args[0].string(), 0), 0, 0);
 }
 
 }  // namespace loam::jsonata

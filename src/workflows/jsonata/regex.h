@@ -18,7 +18,9 @@ class RE2;
 
 namespace loam::jsonata {
 
-class Regex : public Function {
+// Always owned by a shared_ptr (Compile makes them), so a match object's `next` can keep its
+// regex alive through shared_from_this().
+class Regex : public Function, public std::enable_shared_from_this<Regex> {
  public:
   struct Match {
     size_t start = 0;  // byte offsets into the searched text

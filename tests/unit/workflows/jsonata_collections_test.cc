@@ -55,6 +55,7 @@ class TestCallContext : public CallContext {
 const NativeFunction& Find(std::string_view name) {
   static const std::vector<NativeFunction> library = [] {
     std::vector<NativeFunction> out;
+    AddNumericFunctions(out);
     AddCollectionFunctions(out);
     return out;
   }();

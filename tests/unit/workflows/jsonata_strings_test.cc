@@ -51,6 +51,7 @@ StatusOr<Value> CallFunction(std::string_view name, std::vector<Value> args) {
   static const std::vector<NativeFunction> functions = [] {
     std::vector<NativeFunction> out;
     AddStringFunctions(out);
+    AddFormatFunctions(out);
     return out;
   }();
   DirectCalls calls;

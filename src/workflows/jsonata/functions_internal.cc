@@ -1,0 +1,82 @@
+// The helpers the string function files share (functions_internal.h).
+#include "workflows/jsonata/functions_internal.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/strings.h"
+
+namespace loam::jsonata::internal::strings {
+
+namespace {
+
+char32_t DecodeCodePoint(std::string_view piece) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(piece[i]); };
+  if (piece.size() == 1) return byte(0);  // ASCII, or a malformed byte kept as itself
+  char32_t code_point = piece.size() == 2 ? byte(0) & 0x1F : piece.size() == 3 ? byte(0) & 0x0F
+                                                                              : byte(0) & 0x07;
+  for (size_t i = 1; i < piece.size(); ++i) code_point = (code_point << 6) | (byte(i) & 0x3F);
+  return code_point;
+}
+
+// ToIntegerOrInfinity, as String.prototype.slice and substring read their arguments.
+double ToInteger(double n) { return std::isnan(n) ? 0 : std::trunc(n); }
+
+}  // namespace
+
+const Value& Arg(const std::vector<Value>& args, size_t i) {
+  static const Value kUndefined;
+  return i < args.size() ? args[i] : kUndefined;
+}
+
+std::u32string ToUtf32(std::string_view text) {
+  std::u32string out;
+  for (std::string_view piece : CodePoints(text)) out += DecodeCodePoint(piece);
+  return out;
+}
+
+std::string ToUtf8(std::u32string_view text) {
+  std::string out;
+  for (char32_t c : text) AppendUtf8(out, c);
+  return out;
+}
+
+std::string Show(const Value& value) { return Stringify(value); }
+
+CodePointIndex::CodePointIndex(std::string_view text) : text_(text) {
+  bool ascii = std::all_of(text.begin(), text.end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) return;
+  for (std::string_view piece : CodePoints(text)) offsets_.push_back(piece.data() - text.data());
+  offsets_.push_back(text.size());
+}
+
+std::string_view CodePointIndex::Slice(size_t from, size_t to) const {
+  to = std::min(to, size());
+  if (from >= to) return {};
+  size_t begin = Byte(from);
+  return text_.substr(begin, Byte(to) - begin);
+}
+
+std::string_view CodePointIndex::Substring(double from, double to) const {
+  double length = static_cast<double>(size());
+  from = std::clamp(ToInteger(from), 0.0, length);
+  to = std::clamp(ToInteger(to), 0.0, length);
+  if (from > to) std::swap(from, to);
+  return Slice(static_cast<size_t>(from), static_cast<size_t>(to));
+}
+
+std::string_view CodePointIndex::JsSlice(double from, double to) const {
+  double length = static_cast<double>(size());
+  auto bound = [&](double n) {
+    n = ToInteger(n);
+    return n < 0 ? std::max(length + n, 0.0) : std::min(n, length);
+  };
+  return Slice(static_cast<size_t>(bound(from)), static_cast<size_t>(bound(to)));
+}
+
+}  // namespace loam::jsonata::internal::strings

@@ -139,6 +139,7 @@ class Run {
   json prepared_assign_;          // its values, evaluated, until the state exits
   const bool jsonata_default_;    // the definition's QueryLanguage is JSONata
   std::string current_state_;     // the state running, for EvaluationFailed events
+  int64_t current_entered_id_ = 0;  // and the id of its StateEntered event
   ExecutionResult result_;
   size_t cursor_ = 0;                // the next recorded event to replay
   int64_t produced_ = 0;             // events so far, replayed or new: the last event's id

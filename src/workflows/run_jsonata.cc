@@ -41,8 +41,8 @@ jsonata::Value Run::StatesValue(const StatesData& states) const {
 StatusOr<json> Run::Evaluate(const json& value, const StatesData& states, const std::string& field,
                              std::optional<Failure>& failure) {
   std::optional<jsonata::Value> states_value;  // converted once per field, on first use
-  auto fail = [&](std::string cause) -> StatusOr<json> {
-    FailEvaluation(field, std::move(cause), failure);
+  auto fail = [&](const std::string& where, std::string cause) -> StatusOr<json> {
+    FailEvaluation(where, std::move(cause), failure);
     return json();
   };
   // `where` names the spot in the field ("Output/v") as Step Functions' causes do.
@@ -70,7 +70,7 @@ StatusOr<json> Run::Evaluate(const json& value, const StatesData& states, const 
     const std::string_view text = Trim(JsonataText(node));
     auto expression = jsonata::CachedExpression(text);
     if (!expression.ok()) {
-      return fail(fmt::format("The JSONata expression '{}' specified for the field '{}' is not valid: {}", text, where,
+      return fail(where, fmt::format("The JSONata expression '{}' specified for the field '{}' is not valid: {}", text, where,
                               expression.status().message()));
     }
     jsonata::Bindings bindings;
@@ -86,15 +86,15 @@ StatusOr<json> Run::Evaluate(const json& value, const StatesData& states, const 
     options.now_millis = Now();
     auto result = (*expression)->Evaluate(jsonata::Value(), bindings, options);
     if (!result.ok()) {
-      return fail(fmt::format("The JSONata expression '{}' specified for the field '{}' threw an error during evaluation. {}",
+      return fail(where, fmt::format("The JSONata expression '{}' specified for the field '{}' threw an error during evaluation. {}",
                               text, where, result.status().message()));
     }
     if (result->undefined()) {
-      return fail(fmt::format("The JSONata expression '{}' specified for the field '{}' returned nothing (undefined).", text, where));
+      return fail(where, fmt::format("The JSONata expression '{}' specified for the field '{}' returned nothing (undefined).", text, where));
     }
     auto out = jsonata::ToJson(*result);
     if (!out.ok() || out->is_discarded()) {
-      return fail(fmt::format("The JSONata expression '{}' specified for the field '{}' gave a value JSON cannot hold: {}", text,
+      return fail(where, fmt::format("The JSONata expression '{}' specified for the field '{}' gave a value JSON cannot hold: {}", text,
                               where, out.ok() ? "undefined" : out.status().message()));
     }
     return std::move(*out);
@@ -123,6 +123,9 @@ StatusOr<int64_t> Run::JsonataSeconds(const json& state, const char* field, cons
 }
 
 void Run::FailEvaluation(const std::string& field, std::string cause, std::optional<Failure>& failure) {
+  // Step Functions names the state and the event that entered it first.
+  cause = fmt::format("An error occurred while executing the state '{}' (entered at the event id #{}). {}", current_state_,
+                      current_entered_id_, cause);
   failure = Failure{"States.QueryEvaluationError", std::move(cause)};
   Add("EvaluationFailed", {{"error", failure->error}, {"cause", failure->cause}, {"location", field}, {"state", current_state_}});
 }
@@ -151,7 +154,7 @@ StatusOr<json> Run::JsonataStep(const std::string& name, const json& state, cons
     const json* chosen = nullptr;
     for (size_t i = 0; i < state["Choices"].size() && !chosen; ++i) {
       const json& rule = state["Choices"][i];
-      const std::string field = fmt::format("Choices[{}].Condition", i);
+      const std::string field = fmt::format("Choices[{}]/Condition", i);
       ASSIGN_OR_RETURN(json hit, Evaluate(rule["Condition"], states, field, failure));
       if (failure) return json();
       if (!hit.is_boolean()) {

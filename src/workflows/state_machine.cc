@@ -147,11 +147,13 @@ std::optional<Failure> Run::RunMachine(const json& machine, json data, json& out
     if (uses_context_) context_["State"] = {{"Name", current}, {"EnteredTime", IsoTime(state_entered_ms_)}};
     if (dumped.empty()) dumped = data.dump(-1, ' ', false, kReplaceInvalid);
     Add(type + "StateEntered", NamedDetails(current, "input", std::move(dumped)));
+    const int64_t entered_id = current_entered_id_ = produced_;
     dumped.clear();
     std::string next;
     std::optional<Failure> failure;
     auto out = StepWithErrorHandling(current, state, type, data, next, failure);
     current_state_ = current;  // a Parallel or Map state ran nested states
+    current_entered_id_ = entered_id;
     if (failure) return failure;
     if (!out.ok()) return Failure{"States.Runtime", std::string(out.status().message())};
     data = std::move(out).value();
@@ -191,6 +193,7 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
   const json& catchers = state.contains("Catch") ? state["Catch"] : kNone;
   std::vector<int64_t> attempts(retriers.size(), 0);
   int64_t retries = 0;
+  const int64_t entered_id = current_entered_id_;
   while (true) {
     if (uses_context_) context_["State"]["RetryCount"] = retries;
     ++retries;
@@ -199,6 +202,7 @@ StatusOr<json> Run::StepWithErrorHandling(const std::string& name, const json& s
     prepared_assign_ = json();
     auto out = Step(name, state, type, raw, next, f);
     current_state_ = name;
+    current_entered_id_ = entered_id;
     // The state's Assign is part of the state: if it fails, Retry and Catch see the failure.
     if (out.ok() && !f && assign_) RETURN_IF_ERROR(PrepareAssign(f));
     if (!out.ok() || !f) return out;

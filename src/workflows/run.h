@@ -100,7 +100,7 @@ class Run {
     const json* error_output = nullptr;
   };
   bool IsJsonata(const json& state) const;
-  jsonata::Value StatesValue(const StatesData& states) const;
+  jsonata::Value StatesValue(const StatesData& states, bool with_context) const;
   // `value` with every "{% %}" string in it evaluated. A failure or an undefined result is
   // States.QueryEvaluationError, recorded by an EvaluationFailed event naming `field`.
   StatusOr<json> Evaluate(const json& value, const StatesData& states, const std::string& field, std::optional<Failure>& failure);

@@ -78,6 +78,8 @@ struct Node {
   bool cons_array = false;            // an array constructor as a path's first/last step
   bool tuple = false;                 // the step binds `@`, `#` or is an ancestor
   bool thunk = false;                 // a tail call in a lambda body
+  bool binds = false;                 // a block that binds variables (`:=`) of its own
+  bool constant = false;              // literals and operators on them only: the same value anywhere
   std::string focus;                  // `@$v`
   std::string index;                  // `#$i`
   std::shared_ptr<AncestorSlot> ancestor;  // a step a `%` refers back to

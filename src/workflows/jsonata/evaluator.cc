@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <unordered_map>
 
 #include "workflows/jsonata/sequences.h"
@@ -109,9 +110,9 @@ bool StrictEquals(const Value& a, const Value& b) {
     case Value::Type::kBool: return a.boolean() == b.boolean();
     case Value::Type::kNumber: return a.number() == b.number();
     case Value::Type::kString: return a.string() == b.string();
-    case Value::Type::kArray: return a.array_ptr() == b.array_ptr();
+    case Value::Type::kArray: return a.identity() == b.identity();
     case Value::Type::kObject: return &a.object() == &b.object();
-    case Value::Type::kFunction: return a.function_ptr() == b.function_ptr();
+    case Value::Type::kFunction: return a.identity() == b.identity();
   }
   return false;
 }
@@ -141,7 +142,7 @@ const Value* Frame::Lookup(std::string_view name) const {
 
 const Value* LibraryFunction(std::string_view name) {
   static const auto* library = [] {
-    auto* map = new std::unordered_map<std::string, Value>();
+    auto* map = new std::map<std::string, Value, std::less<>>();
     for (const NativeFunction& fn : StandardLibrary()) {
       auto signature = Signature::Parse(fn.signature);
       if (!signature.ok()) continue;  // a library bug; its unit test names it
@@ -149,7 +150,7 @@ const Value* LibraryFunction(std::string_view name) {
     }
     return map;
   }();
-  auto it = library->find(std::string(name));
+  auto it = library->find(name);
   return it == library->end() ? nullptr : &it->second;
 }
 
@@ -172,7 +173,7 @@ Evaluator::Evaluator(const EvaluateOptions& options, std::shared_ptr<const Node>
       now_millis_(options.now_millis.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::system_clock::now().time_since_epoch())
                                                    .count())),
-      random_(options.random_seed.value_or(std::random_device{}())),
+      random_seed_(options.random_seed),
       max_depth_(options.max_depth),
       steps_left_(options.max_steps) {}
 
@@ -188,6 +189,12 @@ StatusOr<Value> Evaluator::Eval(const Node& expr, const Value& input, const Fram
   --depth_;
   if (!result.ok()) return result;
   Value value = std::move(*result);
+  // A value built deeper than JSON state data may be (a loop wrapping a list in a list) would
+  // take the stack with it when copied out or freed.
+  if (value.nesting() > kMaxValueNesting) {
+    return Error("U1003", "The expression built a value nested more than " + std::to_string(kMaxValueNesting) +
+                              " levels deep");
+  }
 
   for (const Stage& stage : expr.predicate) {
     ASSIGN_OR_RETURN(value, EvalFilter(*stage.expr, value, env));
@@ -236,7 +243,8 @@ StatusOr<Value> Evaluator::EvalNode(const Node& expr, const Value& input, const 
       return Value();
     }
     case NodeType::kBlock: {
-      auto frame = std::make_shared<Frame>(env);
+      // A new frame limits the scope of the block's own bindings; without any, share the outer one.
+      const FramePtr frame = expr.binds ? std::make_shared<Frame>(env) : env;
       Value result;
       for (const auto& item : expr.items) {
         ASSIGN_OR_RETURN(result, Eval(*item, input, frame));

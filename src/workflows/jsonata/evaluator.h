@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -16,6 +17,9 @@
 #include "workflows/jsonata/jsonata.h"
 
 namespace loam::jsonata {
+
+// The deepest value an evaluation may build: Loam's limit on the nesting of JSON it takes in.
+inline constexpr uint32_t kMaxValueNesting = 512;
 
 // Variable bindings: blocks and lambdas open a frame over the one they are in.
 class Frame {
@@ -40,7 +44,11 @@ class Evaluator final : public CallContext {
   // CallContext: functions native code calls back (the $map callback, $sort's comparator).
   StatusOr<Value> Apply(const Value& function, std::vector<Value> args) override;
   int64_t NowMillis() const override { return now_millis_; }
-  std::mt19937_64& Random() override { return random_; }
+  // Made on first use: seeding a generator costs more than most evaluations.
+  std::mt19937_64& Random() override {
+    if (!random_) random_.emplace(random_seed_ ? *random_seed_ : std::random_device{}());
+    return *random_;
+  }
 
   // Applies `procedure`, running tail calls in a loop rather than by recursion.
   StatusOr<Value> ApplyFunction(const Value& procedure, std::vector<Value> args, const Value& input);
@@ -69,7 +77,8 @@ class Evaluator final : public CallContext {
 
   std::shared_ptr<const Node> root_;
   int64_t now_millis_;
-  std::mt19937_64 random_;
+  std::optional<uint64_t> random_seed_;
+  std::optional<std::mt19937_64> random_;
   size_t max_depth_;
   size_t depth_ = 0;
   uint64_t steps_left_;

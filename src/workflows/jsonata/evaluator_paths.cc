@@ -2,6 +2,7 @@
 // indexes, group-by object constructors and order-by.
 #include <cmath>
 #include <functional>
+#include <unordered_map>
 
 #include "workflows/jsonata/evaluator.h"
 #include "workflows/jsonata/merge_sort.h"
@@ -27,6 +28,17 @@ Value WithTupleFlag(std::vector<Value> items, bool tuple_stream) {
 }  // namespace
 
 StatusOr<Value> Evaluator::EvalPath(const Node& expr, const Value& input, const FramePtr& env) {
+  // A lone field name on a single value, the most common path there is: the field itself is what
+  // the general rules below come to (an array as it is, a scalar unwrapped, nothing undefined).
+  if (expr.items.size() == 1 && !input.is_array() && !expr.keep_singleton_array && !expr.group) {
+    const Node& step = *expr.items.front();
+    if (step.type == NodeType::kName && step.stages.empty() && step.predicate.empty() && !step.tuple && !step.group &&
+        !step.keep_array) {
+      Value field = LookupField(input, step.text);
+      if (field.is_sequence()) return Value::Sequence(field.items());  // flattened as a step flattens it
+      return field;
+    }
+  }
   Value sequence = input.is_array() && expr.items.front()->type != NodeType::kVariable
                        ? input
                        : Value::Sequence({input});
@@ -195,15 +207,24 @@ StatusOr<Value> Evaluator::EvalFilter(const Node& predicate, const Value& input,
     }
     return WithTupleFlag(std::move(results), tuple_stream);
   }
+  Value constant;
+  if (predicate.constant) {
+    ASSIGN_OR_RETURN(constant, Eval(predicate, Value(), env));
+  }
   for (size_t index = 0; index < items.size(); ++index) {
     const Value& item = items[index];
-    Value context = item;
-    FramePtr frame = env;
-    if (tuple_stream) {
-      context = TupleGet(item, "@");
-      frame = FrameFromTuple(env, item);
+    Value value;
+    if (predicate.constant) {
+      value = constant;
+    } else {
+      Value context = item;
+      FramePtr frame = env;
+      if (tuple_stream) {
+        context = TupleGet(item, "@");
+        frame = FrameFromTuple(env, item);
+      }
+      ASSIGN_OR_RETURN(value, Eval(predicate, context, frame));
     }
-    ASSIGN_OR_RETURN(Value value, Eval(predicate, context, frame));
     if (value.is_number()) value = Value::Array({value});
     bool all_numbers = value.is_array();
     if (all_numbers) {
@@ -226,11 +247,24 @@ StatusOr<Value> Evaluator::EvalGroup(const Pairs& pairs, const Value& input, con
   const bool reduce = IsTupleStream(input);
   std::vector<Value> items = input.is_array() ? input.items() : std::vector<Value>{input};
   if (items.empty()) items.emplace_back();
+  // A group's items: the first as it is; from the second on, the list $append would make (one
+  // level of arrays flattened), gathered once rather than copied at every item.
   struct Group {
-    Value data;
+    Value first;
+    std::vector<Value> members;
+    bool several = false;
     size_t pair_index;
+    Value data() const { return several ? Value::Array(members) : first; }
+  };
+  auto add_flat = [](std::vector<Value>& members, const Value& item) {
+    if (item.is_array()) {
+      members.insert(members.end(), item.items().begin(), item.items().end());
+    } else {
+      members.push_back(item);
+    }
   };
   std::vector<std::pair<std::string, Group>> groups;
+  std::unordered_map<std::string, size_t> group_index;
   for (const Value& item : items) {
     const FramePtr frame = reduce ? FrameFromTuple(env, item) : env;
     for (size_t p = 0; p < pairs.size(); ++p) {
@@ -239,25 +273,38 @@ StatusOr<Value> Evaluator::EvalGroup(const Pairs& pairs, const Value& input, con
       if (!key.is_string()) {
         return Error("T1003", "Key in object structure must evaluate to a string; got: " + Stringify(key));
       }
-      auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == key.string(); });
-      if (it == groups.end()) {
-        groups.push_back({key.string(), Group{item, p}});
-      } else if (it->second.pair_index != p) {
-        return Error("D1009", "Multiple key definitions evaluate to same key: " + Stringify(key));
-      } else {
-        it->second.data = Append(it->second.data, item);
+      auto found = group_index.find(key.string());
+      if (found == group_index.end()) {
+        group_index.emplace(key.string(), groups.size());
+        groups.push_back({key.string(), Group{item, {}, false, p}});
+        continue;
       }
+      Group& group = groups[found->second].second;
+      if (group.pair_index != p) {
+        return Error("D1009", "Multiple key definitions evaluate to same key: " + Stringify(key));
+      }
+      if (item.undefined()) continue;
+      if (!group.several) {
+        if (group.first.undefined()) {
+          group.first = item;
+          continue;
+        }
+        add_flat(group.members, group.first);
+        group.several = true;
+      }
+      add_flat(group.members, item);
     }
   }
   ObjectData result;
   for (auto& [key, group] : groups) {
-    Value context = group.data;
+    const Value data = group.data();
+    Value context = data;
     FramePtr frame = env;
     if (reduce) {
       // The group's tuples merged: each binding becomes the sequence of its values.
       Value merged;
-      if (group.data.is_array()) {
-        for (const Value& tuple : group.data.items()) {
+      if (data.is_array()) {
+        for (const Value& tuple : data.items()) {
           if (merged.undefined()) {
             merged = tuple;
             continue;
@@ -267,7 +314,7 @@ StatusOr<Value> Evaluator::EvalGroup(const Pairs& pairs, const Value& input, con
           }
         }
       } else {
-        merged = group.data;
+        merged = data;
       }
       context = TupleGet(merged, "@");
       ObjectData rest;

@@ -54,6 +54,11 @@ StatusOr<Expression> Expression::Compile(std::string_view text) {
   Expression expression;
   expression.text_ = std::string(text);
   expression.root_ = std::move(*root);
+  std::set<std::string> read, bound;
+  CollectVariables(*expression.root_, read, bound);
+  for (const auto& name : read) {
+    if (!name.empty() && name != "$" && !bound.count(name)) expression.free_variables_.push_back(name);
+  }
   return expression;
 }
 
@@ -74,16 +79,6 @@ StatusOr<Value> Expression::Evaluate(const Value& input, const Bindings& binding
   return evaluator.Eval(*root_, focus, env);
 }
 
-std::vector<std::string> Expression::FreeVariables() const {
-  std::set<std::string> read, bound;
-  CollectVariables(*root_, read, bound);
-  std::vector<std::string> free;
-  for (const auto& name : read) {
-    if (name.empty() || name == "$" || bound.count(name)) continue;
-    free.push_back(name);
-  }
-  return free;
-}
 
 StatusOr<std::shared_ptr<const Expression>> CachedExpression(std::string_view text) {
   thread_local std::unordered_map<std::string, std::shared_ptr<const Expression>> cache;

@@ -42,13 +42,14 @@ class Expression {
                            const EvaluateOptions& options = {}) const;
 
   // The variables the expression reads that it does not bind itself ("$x" as "x"), sorted.
-  std::vector<std::string> FreeVariables() const;
+  const std::vector<std::string>& FreeVariables() const { return free_variables_; }
 
   const std::string& text() const { return text_; }
 
  private:
   std::string text_;
   std::shared_ptr<const Node> root_;
+  std::vector<std::string> free_variables_;
 };
 
 // Compile, remembered per thread (definitions evaluate the same expressions again and again).

@@ -13,6 +13,7 @@ class PathBuilder {
     if (++depth_ > kMaxParseDepth) Fail("S0201", "Expression nested too deeply", expr->position);
     NodePtr result = ProcessNode(expr);
     if (expr->keep_array) result->keep_array = true;
+    result->constant = Constant(*result);
     --depth_;
     return result;
   }
@@ -112,6 +113,7 @@ class PathBuilder {
           }
           result->items.push_back(std::move(part));
         }
+        for (const auto& item : result->items) result->binds = result->binds || Binds(*item);
         return result;
       }
       case NodeType::kName: {
@@ -266,6 +268,56 @@ class PathBuilder {
     for (const auto& [name, value] : expr->pairs) pairs.emplace_back(Process(name), Process(value));
     result->group = std::move(pairs);
     return result;
+  }
+
+  // Literals, and arrays, ranges, arithmetic and comparisons of constants: a predicate like
+  // `[[0..9]]` is then evaluated once per filter, not once per item.
+  static bool Constant(const Node& node) {
+    if (!node.predicate.empty() || !node.stages.empty() || node.group || node.keep_array) return false;
+    switch (node.type) {
+      case NodeType::kString:
+      case NodeType::kNumber:
+      case NodeType::kValue: return true;
+      case NodeType::kNegate: return node.expression->constant;
+      case NodeType::kBinary: return node.lhs->constant && node.rhs->constant;
+      case NodeType::kArray:
+        for (const auto& item : node.items) {
+          if (!item->constant) return false;
+        }
+        return true;
+      default: return false;
+    }
+  }
+
+  // Whether evaluating `node` binds a variable in the frame it runs in: a `:=` anywhere but inside
+  // a block or lambda of its own. Blocks that bind nothing share their enclosing frame.
+  static bool Binds(const Node& node) {
+    if (node.type == NodeType::kBind) return true;
+    if (node.type == NodeType::kBlock || node.type == NodeType::kLambda) return false;
+    for (const NodePtr* child : {&node.lhs, &node.rhs, &node.expression, &node.condition, &node.then, &node.otherwise,
+                                 &node.procedure, &node.pattern, &node.update, &node.remove}) {
+      if (*child && Binds(**child)) return true;
+    }
+    for (const auto& item : node.items) {
+      if (Binds(*item)) return true;
+    }
+    for (const auto& [key, value] : node.pairs) {
+      if (Binds(*key) || Binds(*value)) return true;
+    }
+    for (const auto& stages : {&node.stages, &node.predicate}) {
+      for (const auto& stage : *stages) {
+        if (stage.expr && Binds(*stage.expr)) return true;
+      }
+    }
+    if (node.group) {
+      for (const auto& [key, value] : *node.group) {
+        if (Binds(*key) || Binds(*value)) return true;
+      }
+    }
+    for (const auto& term : node.terms) {
+      if (Binds(*term.expr)) return true;
+    }
+    return false;
   }
 
   // Tail calls in a lambda body run in the caller's loop, so recursion in tail position does not

@@ -172,6 +172,35 @@ StatusOr<Signature> Signature::Parse(std::string_view text) {
   return signature;
 }
 
+namespace {
+
+// How a signature's pattern splits the supplied symbols among its parameters: remembered per
+// thread, since a call site passes the same kinds of arguments again and again and a regex match
+// costs far more than the call it checks.
+struct SymbolMatch {
+  bool matched = false;
+  std::vector<std::string> groups;  // one per parameter
+};
+
+const SymbolMatch& MatchSymbols(const std::string& pattern, const std::string& supplied, size_t parameters) {
+  thread_local std::unordered_map<std::string, SymbolMatch> cache;
+  std::string key = pattern;
+  key += '\x01';
+  key += supplied;
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  if (cache.size() > 4096) cache.clear();  // a bound, not a policy
+  SymbolMatch result;
+  const std::regex* compiled = CompiledPattern(pattern);
+  std::smatch groups;
+  if (compiled != nullptr && std::regex_search(supplied, groups, *compiled)) {
+    result.matched = true;
+    for (size_t i = 0; i < parameters; ++i) result.groups.push_back(groups[i + 1].str());
+  }
+  return cache.emplace(std::move(key), std::move(result)).first->second;
+}
+
+}  // namespace
+
 StatusOr<std::vector<Value>> Signature::Validate(std::vector<Value> args, const Value& context,
                                                  std::string_view function_name) const {
   std::string supplied;
@@ -179,9 +208,8 @@ StatusOr<std::vector<Value>> Signature::Validate(std::vector<Value> args, const 
   for (const Value& arg : args) supplied += SymbolOf(arg);
   auto arg_at = [&](size_t index) { return index < args.size() ? args[index] : Value(); };
 
-  const std::regex* pattern = CompiledPattern(pattern_);
-  std::smatch groups;
-  if (pattern == nullptr || !std::regex_search(supplied, groups, *pattern)) {
+  const SymbolMatch& groups = MatchSymbols(pattern_, supplied, parameters_.size());
+  if (!groups.matched) {
     // Find the first argument the parameters' patterns stop matching (throwValidationError).
     std::string partial = "^";
     size_t good_to = 0;
@@ -201,7 +229,7 @@ StatusOr<std::vector<Value>> Signature::Validate(std::vector<Value> args, const 
   size_t arg_index = 0;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     const Parameter& parameter = parameters_[i];
-    const std::string match = groups[i + 1].str();
+    const std::string& match = groups.groups[i];
     if (match.empty()) {
       if (parameter.context) {
         if (!Accepts(parameter, SymbolOf(context))) {

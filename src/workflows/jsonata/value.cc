@@ -1,5 +1,7 @@
 #include "workflows/jsonata/value.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -53,13 +55,21 @@ void ObjectData::Set(std::string key, Value value) {
 // ---- Value -----------------------------------------------------------------------------------
 
 Value::Value(std::string s)
-    : type_(Type::kString), string_(std::make_shared<const std::string>(std::move(s))) {}
+    : type_(Type::kString), data_(std::make_shared<const std::string>(std::move(s))) {}
 
-Value::Value(std::shared_ptr<const ArrayData> a) : type_(Type::kArray), array_(std::move(a)) {}
+Value::Value(std::shared_ptr<const ArrayData> a) : type_(Type::kArray) {
+  for (const Value& item : a->items) nesting_ = std::max(nesting_, item.nesting_ + 1);
+  data_ = std::move(a);
+  if (nesting_ == 0) nesting_ = 1;
+}
 
-Value::Value(std::shared_ptr<const ObjectData> o) : type_(Type::kObject), object_(std::move(o)) {}
+Value::Value(std::shared_ptr<const ObjectData> o) : type_(Type::kObject) {
+  for (const auto& [key, item] : o->entries()) nesting_ = std::max(nesting_, item.nesting_ + 1);
+  data_ = std::move(o);
+  if (nesting_ == 0) nesting_ = 1;
+}
 
-Value::Value(std::shared_ptr<const Function> f) : type_(Type::kFunction), function_(std::move(f)) {}
+Value::Value(std::shared_ptr<const Function> f) : type_(Type::kFunction), data_(std::move(f)) {}
 
 Value Value::Array(std::vector<Value> items) {
   auto data = std::make_shared<ArrayData>();
@@ -82,20 +92,25 @@ Value Value::Object(ObjectData data) {
 // The accessors tolerate the wrong type with an empty value rather than crashing.
 const std::string& Value::string() const {
   static const std::string kEmpty;
-  return string_ ? *string_ : kEmpty;
+  return is_string() ? *static_cast<const std::string*>(data_.get()) : kEmpty;
 }
 
 const ArrayData& Value::array() const {
   static const ArrayData kEmpty;
-  return array_ ? *array_ : kEmpty;
+  return is_array() ? *static_cast<const ArrayData*>(data_.get()) : kEmpty;
 }
 
 const ObjectData& Value::object() const {
   static const ObjectData kEmpty;
-  return object_ ? *object_ : kEmpty;
+  return is_object() ? *static_cast<const ObjectData*>(data_.get()) : kEmpty;
 }
 
-const Function& Value::function() const { return *function_; }
+const Function& Value::function() const { return *static_cast<const Function*>(data_.get()); }
+
+std::shared_ptr<const Function> Value::function_ptr() const {
+  if (!is_function()) return nullptr;
+  return std::shared_ptr<const Function>(data_, static_cast<const Function*>(data_.get()));
+}
 
 bool Value::is_integer() const {
   return is_number() && std::isfinite(number_) && std::trunc(number_) == number_;

@@ -83,21 +83,24 @@ class Value {
   const std::vector<Value>& items() const { return array().items; }
   const ObjectData& object() const;  // is_object()
   const Function& function() const;  // is_function()
-  const std::shared_ptr<const Function>& function_ptr() const { return function_; }
-  const std::shared_ptr<const ArrayData>& array_ptr() const { return array_; }
+  std::shared_ptr<const Function> function_ptr() const;
+  // The shared data behind a string, array, object or function: the same object or not.
+  const void* identity() const { return data_.get(); }
 
-  bool is_sequence() const { return is_array() && array_->sequence; }
+  bool is_sequence() const { return is_array() && array().sequence; }
+  // How deeply arrays and objects nest in the value (0 for a scalar), as it was built.
+  uint32_t nesting() const { return nesting_; }
   // A number with no fractional part, as JSONata's integer arguments need.
   bool is_integer() const;
 
  private:
   Type type_ = Type::kUndefined;
   bool bool_ = false;
+  uint32_t nesting_ = 0;
   double number_ = 0;
-  std::shared_ptr<const std::string> string_;
-  std::shared_ptr<const ArrayData> array_;
-  std::shared_ptr<const ObjectData> object_;
-  std::shared_ptr<const Function> function_;
+  // The string, ArrayData, ObjectData or Function, by type_: one pointer keeps a Value small
+  // (32 bytes), which matters where sequences hold thousands of them.
+  std::shared_ptr<const void> data_;
 };
 
 // JSON in and out. Out: undefined becomes nothing (nullopt), functions become "" (as

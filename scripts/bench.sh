@@ -463,6 +463,12 @@ whose iterations run a Pass state (`States.Format`), a Choice and a Succeed.
   Both validate the definition once outside the timing, run it once unrecorded and then the timed
   runs; both must give the same output. States/s is states entered over the median run; the ratio
   is aws-local's median time over Loam's. Goal: at least 10×.
+- **JSONata**: `loam_bench_jsonata` (`bench/workflows/jsonata_main.cc`) and
+  `bench/workflows/jsonata_ref.mjs` evaluate the same expressions (a quality gate, request
+  building, aggregation, filtering and sorting, grouping, string functions, recursion) with
+  Loam's evaluator and with jsonata-js 2.0.6, the version Step Functions runs; each is compiled
+  once and must give the same result. The counting loop also runs as a JSONata machine
+  (`definitions/jsonata_loop.json`) in Loam; aws-local-stepfunctions runs no JSONata.
 - **Through the Step Functions API**: the real `loam server` on a fresh data directory; boto3's
   `stepfunctions` client creates the machines and starts executions, with the history written to
   SQLite as it goes. The loop has 5,000 iterations there, since Step Functions keeps at most 25,000

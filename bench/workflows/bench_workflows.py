@@ -288,6 +288,26 @@ def markdown(args, local: list[dict], served: list[dict], latency: dict, express
         "",
         "Goal: at least 10× aws-local-stepfunctions' state transitions per second.",
         "",
+        "### JSONata: Loam's evaluator against jsonata-js 2.0.6",
+        "",
+        "Each expression compiled once, then evaluated in batches with its `$states` bound (Loam: "
+        "`loam_bench_jsonata`, C++; jsonata-js 2.0.6, the version Step Functions runs, on the same Node.js: "
+        "`jsonata_ref.mjs`); time per evaluation, median of the batches. Both give the same results.",
+        "",
+        "| Expression | Loam | jsonata-js 2.0.6 | Ratio |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for r in expressions:
+        lines.append(f"| {r['label']} | {r['loam_s'] * 1e6:,.1f} µs | {r['node_s'] * 1e6:,.1f} µs | **{r['ratio']:.1f}×** |")
+    lines += [
+        "",
+        f"The counting loop as a JSONata state machine (`definitions/jsonata_loop.json`: Output and Condition "
+        f"expressions instead of Parameters and a Choice rule), {loop['iterations']:,} iterations, "
+        f"{loop['states']:,} states: {loop['jsonata_s'] * 1000:.1f} ms ({loop['jsonata_rate']:,.0f} states/s), against "
+        f"{loop['jsonpath_s'] * 1000:.1f} ms ({loop['jsonpath_rate']:,.0f} states/s) in JSONPath, "
+        f"{loop['jsonata_s'] / loop['jsonpath_s']:.1f}× the time. aws-local-stepfunctions 3.0.0 runs no JSONata "
+        "states, so this workload has no outside comparison.",
+        "",
         "### Through the Step Functions API (history persisted)",
         "",
         "| Workload | States entered | History events | Execution (server's start to stop) | States/s |",

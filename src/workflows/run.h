@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,7 +101,7 @@ class Run {
     const json* error_output = nullptr;
   };
   bool IsJsonata(const json& state) const;
-  jsonata::Value StatesValue(const StatesData& states, bool with_context) const;
+  jsonata::Value StatesValue(const StatesData& states) const;
   // `value` with every "{% %}" string in it evaluated. A failure or an undefined result is
   // States.QueryEvaluationError, recorded by an EvaluationFailed event naming `field`.
   StatusOr<json> Evaluate(const json& value, const StatesData& states, const std::string& field, std::optional<Failure>& failure);
@@ -140,6 +141,7 @@ class Run {
   const bool jsonata_default_;    // the definition's QueryLanguage is JSONata
   std::string current_state_;     // the state running, for EvaluationFailed events
   int64_t current_entered_id_ = 0;  // and the id of its StateEntered event
+  mutable std::map<std::string, jsonata::Value> context_values_;  // the context's fixed parts, converted
   ExecutionResult result_;
   size_t cursor_ = 0;                // the next recorded event to replay
   int64_t produced_ = 0;             // events so far, replayed or new: the last event's id

@@ -24,31 +24,28 @@ std::string_view JsonataText(const json& value) {
   return std::string_view(text).substr(2, text.size() - 4);
 }
 
-namespace {
-
-// Whether an expression may read $states.context: it names it, or uses $states other than by a
-// `.field` step.
-bool ReadsContext(std::string_view text) {
-  if (text.find("context") != std::string_view::npos) return true;
-  for (size_t at = text.find("$states"); at != std::string_view::npos; at = text.find("$states", at + 1)) {
-    size_t next = at + 7;
-    while (next < text.size() && (text[next] == ' ' || text[next] == '\n' || text[next] == '\t')) ++next;
-    if (next >= text.size() || text[next] != '.') return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 bool Run::IsJsonata(const json& state) const {
   if (auto it = state.find("QueryLanguage"); it != state.end()) return *it == "JSONata";
   return jsonata_default_;
 }
 
-jsonata::Value Run::StatesValue(const StatesData& states, bool with_context) const {
+jsonata::Value Run::StatesValue(const StatesData& states) const {
   jsonata::ObjectData data;
   if (states.input) data.Set("input", jsonata::FromJson(*states.input));
-  if (with_context) data.Set("context", jsonata::FromJson(context_));
+  // The context object: Execution (with the execution's input) and StateMachine never change
+  // during a run, so they are converted once; State, Task and Map each time.
+  jsonata::ObjectData context;
+  for (const auto& [key, value] : context_.items()) {
+    if (key == "Execution" || key == "StateMachine") {
+      auto cached = context_values_.find(key);
+      if (cached == context_values_.end()) cached = context_values_.emplace(key, jsonata::FromJson(value)).first;
+      context.Set(key, cached->second);
+    } else {
+      context.Set(key, jsonata::FromJson(value));
+    }
+  }
+  data.Set("context", jsonata::Value::Object(std::move(context)));
   if (states.result) data.Set("result", jsonata::FromJson(*states.result));
   if (states.error_output) data.Set("errorOutput", jsonata::FromJson(*states.error_output));
   return jsonata::Value::Object(std::move(data));
@@ -57,7 +54,6 @@ jsonata::Value Run::StatesValue(const StatesData& states, bool with_context) con
 StatusOr<json> Run::Evaluate(const json& value, const StatesData& states, const std::string& field,
                              std::optional<Failure>& failure) {
   std::optional<jsonata::Value> states_value;  // converted once per field, on first use
-  bool states_with_context = false;
   auto fail = [&](const std::string& where, std::string cause) -> StatusOr<json> {
     FailEvaluation(where, std::move(cause), failure);
     return json();
@@ -93,12 +89,7 @@ StatusOr<json> Run::Evaluate(const json& value, const StatesData& states, const 
     jsonata::Bindings bindings;
     for (const std::string& name : (*expression)->FreeVariables()) {
       if (name == "states") {
-        // The context object holds the execution's input: converted only for expressions that
-        // may read it ("$states.context...", or $states passed on whole).
-        if (!states_value || (!states_with_context && ReadsContext(text))) {
-          states_with_context = ReadsContext(text);
-          states_value = StatesValue(states, states_with_context);
-        }
+        if (!states_value) states_value = StatesValue(states);
         bindings.emplace(name, *states_value);
       } else if (const json* variable = Variable(name)) {
         bindings.emplace(name, jsonata::FromJson(*variable));

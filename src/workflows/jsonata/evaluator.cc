@@ -195,6 +195,12 @@ StatusOr<Value> Evaluator::Eval(const Node& expr, const Value& input, const Fram
     return Error("U1003", "The expression built a value nested more than " + std::to_string(kMaxValueNesting) +
                               " levels deep");
   }
+  // A value that shares members can stand for far more than it holds (a list of itself, twice,
+  // forty times over); copying it out or printing it would then run for ever.
+  if (value.weight() > kMaxValueWeight) {
+    return Error("U1004", "The expression built a value too large to use (more than " + std::to_string(kMaxValueWeight) +
+                              " parts, counting a string as a part per 8 bytes)");
+  }
 
   for (const Stage& stage : expr.predicate) {
     ASSIGN_OR_RETURN(value, EvalFilter(*stage.expr, value, env));
@@ -386,7 +392,9 @@ StatusOr<Value> Evaluator::EvalBinary(const Node& expr, const Value& input, cons
     steps_left_ -= static_cast<uint64_t>(size);
     std::vector<Value> items;
     items.reserve(static_cast<size_t>(size));
-    for (double n = lhs.number(); n <= rhs.number(); ++n) items.emplace_back(n);
+    // Counted, not stepped: past 2^53 adding one to a double no longer changes it.
+    const auto count = static_cast<int64_t>(size);
+    for (int64_t i = 0; i < count; ++i) items.emplace_back(lhs.number() + static_cast<double>(i));
     return Value::Sequence(std::move(items));
   }
   if (op == "in") {
@@ -484,7 +492,16 @@ StatusOr<Value> Evaluator::Apply(const Value& function, std::vector<Value> args)
 }
 
 StatusOr<Value> Evaluator::ApplyFunction(const Value& procedure, std::vector<Value> args, const Value& input) {
-  return RunTailCalls(ApplyOnce(procedure, std::move(args), input), input);
+  // Functions calling functions (a chain of `~>` compositions, $map's callback) nest here
+  // without passing through Eval: the same depth limit holds.
+  if (depth_ >= max_depth_) {
+    return Error("U1001", "Stack overflow error: the expression nests or recurses more than " +
+                              std::to_string(max_depth_) + " levels deep");
+  }
+  ++depth_;
+  auto result = RunTailCalls(ApplyOnce(procedure, std::move(args), input), input);
+  --depth_;
+  return result;
 }
 
 StatusOr<Value> Evaluator::RunTailCalls(StatusOr<Value> first, const Value& input) {

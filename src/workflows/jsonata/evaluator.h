@@ -20,6 +20,9 @@ namespace loam::jsonata {
 
 // The deepest value an evaluation may build: Loam's limit on the nesting of JSON it takes in.
 inline constexpr uint32_t kMaxValueNesting = 512;
+// The largest value an evaluation may build (Value::weight): 16 million parts, about 128 MB of
+// text.
+inline constexpr uint32_t kMaxValueWeight = 16'000'000;
 
 // Variable bindings: blocks and lambdas open a frame over the one they are in.
 class Frame {

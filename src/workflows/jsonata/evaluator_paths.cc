@@ -93,8 +93,14 @@ StatusOr<Value> Evaluator::EvalStep(const Node& step, const Value& input, const 
   std::vector<Value> results;
   const std::vector<Value> single = input.is_array() ? std::vector<Value>{} : std::vector<Value>{input};
   const std::vector<Value>& items = input.is_array() ? input.items() : single;
+  uint64_t weight = 0;
   for (const Value& item : items) {
     ASSIGN_OR_RETURN(Value value, Eval(step, item, env));
+    // Checked as the results gather, not only once the sequence is whole.
+    if ((weight += value.weight()) > kMaxValueWeight) {
+      return Error("U1004", "The expression built a value too large to use (more than " + std::to_string(kMaxValueWeight) +
+                                " parts, counting a string as a part per 8 bytes)");
+    }
     for (const Stage& stage : step.stages) {
       ASSIGN_OR_RETURN(value, EvalFilter(*stage.expr, value, env));
     }

@@ -82,10 +82,16 @@ StatusOr<Value> Expression::Evaluate(const Value& input, const Bindings& binding
 
 StatusOr<std::shared_ptr<const Expression>> CachedExpression(std::string_view text) {
   thread_local std::unordered_map<std::string, std::shared_ptr<const Expression>> cache;
+  thread_local size_t cached_bytes = 0;
   if (auto it = cache.find(std::string(text)); it != cache.end()) return it->second;
   auto compiled = Expression::Compile(text);
   if (!compiled.ok()) return compiled.status();
-  if (cache.size() > 2048) cache.clear();  // a bound, not a policy: definitions hold few expressions
+  // A bound, not a policy: definitions hold few expressions, but one may be long.
+  if (cache.size() >= 2048 || cached_bytes > (16u << 20)) {
+    cache.clear();
+    cached_bytes = 0;
+  }
+  cached_bytes += text.size();
   auto shared = std::make_shared<const Expression>(std::move(*compiled));
   cache.emplace(std::string(text), shared);
   return shared;

@@ -28,7 +28,7 @@ using Bindings = std::map<std::string, Value, std::less<>>;
 struct EvaluateOptions {
   std::optional<int64_t> now_millis;    // $now and $millis; the clock when unset
   std::optional<uint64_t> random_seed;  // $random/$shuffle/$uuid draws; random when unset
-  size_t max_depth = 500;               // nested evaluation depth before error U1001
+  size_t max_depth = 1500;              // nested evaluation depth before error U1001 (~3 MB of stack)
   uint64_t max_steps = 10'000'000;      // evaluation steps before error U1002 (endless loops)
 };
 

@@ -2,7 +2,7 @@
 #include "workflows/jsonata/lexer.h"
 
 #include <cctype>
-#include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 
@@ -161,8 +161,8 @@ Token Lexer::ScanNumber() {
     if (!digits()) end = save;
   }
   const std::string literal(text_.substr(pos_, end - pos_));
-  double value = 0;
-  std::from_chars(literal.data(), literal.data() + literal.size(), value);
+  // strtod, as JavaScript's parseFloat: too large is infinite (refused), too small is 0.
+  const double value = std::strtod(literal.c_str(), nullptr);
   if (!std::isfinite(value)) Fail("S0102", "Number out of range: " + literal, pos_);
   pos_ = end;
   return Make(Token::Kind::kNumber, literal, Value(value));

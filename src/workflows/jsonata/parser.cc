@@ -72,12 +72,16 @@ class PrattParser {
     Token t = current_;
     Advance("", true);
     NodePtr left = Nud(t);
+    int levels = 1;
     while (rbp < Lbp(current_)) {
+      // Each operator applied here nests the tree one level deeper on its left.
+      if (++depth_ > kMaxParseDepth) Fail("S0201", "Expression nested too deeply", current_.position);
+      ++levels;
       t = current_;
       Advance();
       left = Led(t, left);
     }
-    --depth_;
+    depth_ -= levels;
     return left;
   }
 
@@ -319,8 +323,10 @@ class PrattParser {
       Advance(">");
       auto parsed = Signature::Parse(signature);
       if (!parsed.ok()) {
-        throw SyntaxError{Error(ErrorCode(parsed.status()), std::string(parsed.status().message()) + " (at position " +
-                                                                std::to_string(signature_position) + ")")};
+        const std::string code = ErrorCode(parsed.status());
+        std::string message = parsed.status().message();
+        if (message.rfind(code + ": ", 0) == 0) message.erase(0, code.size() + 2);
+        throw SyntaxError{Error(code, message + " (at position " + std::to_string(signature_position) + ")")};
       }
       node->signature = std::move(*parsed);
     }

@@ -174,6 +174,8 @@ StatusOr<Signature> Signature::Parse(std::string_view text) {
 
 namespace {
 
+constexpr size_t kMaxArguments = 1000;
+
 // How a signature's pattern splits the supplied symbols among its parameters: remembered per
 // thread, since a call site passes the same kinds of arguments again and again and a regex match
 // costs far more than the call it checks.
@@ -203,6 +205,12 @@ const SymbolMatch& MatchSymbols(const std::string& pattern, const std::string& s
 
 StatusOr<std::vector<Value>> Signature::Validate(std::vector<Value> args, const Value& context,
                                                  std::string_view function_name) const {
+  // The symbol pattern is matched by a backtracking regex, whose recursion grows with the
+  // arguments; no function of the library takes more than a handful.
+  if (args.size() > kMaxArguments) {
+    return Error("T0410", "Function " + QuotedName(function_name) + " was called with " + std::to_string(args.size()) +
+                              " arguments, more than the " + std::to_string(kMaxArguments) + " Loam accepts");
+  }
   std::string supplied;
   supplied.reserve(args.size());
   for (const Value& arg : args) supplied += SymbolOf(arg);

@@ -54,22 +54,60 @@ void ObjectData::Set(std::string key, Value value) {
 
 // ---- Value -----------------------------------------------------------------------------------
 
-Value::Value(std::string s)
-    : type_(Type::kString), data_(std::make_shared<const std::string>(std::move(s))) {}
+namespace {
 
-Value::Value(std::shared_ptr<const ArrayData> a) : type_(Type::kArray) {
-  for (const Value& item : a->items) nesting_ = std::max(nesting_, item.nesting_ + 1);
-  data_ = std::move(a);
-  if (nesting_ == 0) nesting_ = 1;
+uint32_t SaturatingAdd(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UINT32_MAX : a + b; }
+uint16_t Deeper(uint16_t nesting) { return nesting == UINT16_MAX ? nesting : static_cast<uint16_t>(nesting + 1); }
+
+}  // namespace
+
+Value::Value(std::string s) : type_(Type::kString) {
+  weight_ = static_cast<uint32_t>(std::min<size_t>(1 + s.size() / 8, UINT32_MAX));
+  data_ = std::make_shared<const std::string>(std::move(s));
 }
 
-Value::Value(std::shared_ptr<const ObjectData> o) : type_(Type::kObject) {
-  for (const auto& [key, item] : o->entries()) nesting_ = std::max(nesting_, item.nesting_ + 1);
+Value::Value(std::shared_ptr<const ArrayData> a) : type_(Type::kArray), nesting_(1) {
+  for (const Value& item : a->items) {
+    nesting_ = std::max(nesting_, Deeper(item.nesting_));
+    weight_ = SaturatingAdd(weight_, item.weight_);
+  }
+  data_ = std::move(a);
+}
+
+Value::Value(std::shared_ptr<const ObjectData> o) : type_(Type::kObject), nesting_(1) {
+  for (const auto& [key, item] : o->entries()) {
+    nesting_ = std::max(nesting_, Deeper(item.nesting_));
+    weight_ = SaturatingAdd(weight_, SaturatingAdd(item.weight_, static_cast<uint32_t>(1 + key.size() / 8)));
+  }
   data_ = std::move(o);
-  if (nesting_ == 0) nesting_ = 1;
 }
 
 Value::Value(std::shared_ptr<const Function> f) : type_(Type::kFunction), data_(std::move(f)) {}
+
+namespace {
+
+// Values whose last holder went away, freed one at a time by the outermost destructor: freeing
+// one may bury more, which the same loop frees, so the stack never grows with the nesting.
+struct Graveyard {
+  std::vector<std::shared_ptr<const void>> pile;
+  bool draining = false;
+};
+
+}  // namespace
+
+Value::~Value() {
+  if (!data_ || is_string() || data_.use_count() != 1) return;
+  thread_local Graveyard graveyard;
+  graveyard.pile.push_back(std::move(data_));
+  if (graveyard.draining) return;
+  graveyard.draining = true;
+  while (!graveyard.pile.empty()) {
+    std::shared_ptr<const void> last = std::move(graveyard.pile.back());
+    graveyard.pile.pop_back();
+    last.reset();  // may bury more
+  }
+  graveyard.draining = false;
+}
 
 Value Value::Array(std::vector<Value> items) {
   auto data = std::make_shared<ArrayData>();

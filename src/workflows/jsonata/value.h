@@ -45,9 +45,16 @@ class ObjectData {
 
 class Value {
  public:
-  enum class Type { kUndefined, kNull, kBool, kNumber, kString, kArray, kObject, kFunction };
+  enum class Type : uint8_t { kUndefined, kNull, kBool, kNumber, kString, kArray, kObject, kFunction };
 
   Value() = default;  // undefined
+  Value(const Value&) = default;
+  Value(Value&&) noexcept = default;
+  Value& operator=(const Value&) = default;
+  Value& operator=(Value&&) noexcept = default;
+  // Frees what only this value holds without recursing into it, so a value nested deeply (lists
+  // in lists, closures over closures) cannot exhaust the stack when it goes away.
+  ~Value();
   static Value Null() { Value v; v.type_ = Type::kNull; return v; }
   Value(bool b) : type_(Type::kBool), bool_(b) {}                 // NOLINT
   Value(double n) : type_(Type::kNumber), number_(n) {}          // NOLINT
@@ -90,13 +97,17 @@ class Value {
   bool is_sequence() const { return is_array() && array().sequence; }
   // How deeply arrays and objects nest in the value (0 for a scalar), as it was built.
   uint32_t nesting() const { return nesting_; }
+  // Roughly how much the value holds: one per scalar, array or object, one per 8 bytes of
+  // string, summed over members (shared members counted each time they appear), saturating.
+  uint32_t weight() const { return weight_; }
   // A number with no fractional part, as JSONata's integer arguments need.
   bool is_integer() const;
 
  private:
   Type type_ = Type::kUndefined;
   bool bool_ = false;
-  uint32_t nesting_ = 0;
+  uint16_t nesting_ = 0;  // saturating; far past any limit the evaluator enforces
+  uint32_t weight_ = 1;
   double number_ = 0;
   // The string, ArrayData, ObjectData or Function, by type_: one pointer keeps a Value small
   // (32 bytes), which matters where sequences hold thousands of them.

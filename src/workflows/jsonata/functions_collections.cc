@@ -138,10 +138,28 @@ StatusOr<Value> Distinct(Args& args, CallContext&) {
   const Value& arg = Arg(args, 0);
   if (!arg.is_array() || arg.items().size() <= 1) return arg;
   std::vector<Value> result;
+  // Scalars are told apart by a key (type and value); arrays and objects by deep comparison
+  // with those kept, which is what makes the whole quadratic only for lists of structures.
+  std::unordered_set<std::string> scalars;
+  std::vector<Value> structures;
   for (const Value& item : arg.items()) {
-    bool seen = std::any_of(result.begin(), result.end(),
-                            [&](const Value& kept) { return DeepEqual(item, kept); });
-    if (!seen) result.push_back(item);
+    if (item.is_array() || item.is_object() || item.is_function()) {
+      bool seen = std::any_of(structures.begin(), structures.end(),
+                              [&](const Value& kept) { return DeepEqual(item, kept); });
+      if (seen) continue;
+      structures.push_back(item);
+    } else {
+      std::string key(1, static_cast<char>(item.type()));
+      if (item.is_number()) {
+        key += FormatNumber(item.number() == 0 ? 0.0 : item.number());  // -0 equals 0
+      } else if (item.is_string()) {
+        key += item.string();
+      } else if (item.is_bool()) {
+        key += item.boolean() ? "1" : "0";
+      }
+      if (!scalars.insert(std::move(key)).second) continue;
+    }
+    result.push_back(item);
   }
   return arg.is_sequence() ? Value::Sequence(std::move(result)) : Value::Array(std::move(result));
 }

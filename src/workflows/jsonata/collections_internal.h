@@ -1,6 +1,5 @@
-// Helpers shared by functions_numeric.cc and functions_collections.cc: argument access,
-// UTF-8 decoding and the decimal parse both use. In their own namespace so that they cannot
-// collide with the string functions' internal::Arg (functions_internal.h).
+// Helpers shared by functions_numeric.cc and functions_collections.cc: the UTF-8 decoding and
+// the decimal parse both use.
 #pragma once
 
 #include <algorithm>
@@ -13,11 +12,6 @@
 #include "workflows/jsonata/value.h"
 
 namespace loam::jsonata::internal::collections {
-
-inline const Value& Arg(const std::vector<Value>& args, size_t index) {
-  static const Value kUndefined;
-  return index < args.size() ? args[index] : kUndefined;
-}
 
 inline size_t Utf8Length(unsigned char lead) {
   if (lead < 0x80) return 1;

@@ -31,6 +31,12 @@ class CallContext {
 // an `a` argument given a single value is wrapped in an array.
 using NativeImpl = StatusOr<Value> (*)(std::vector<Value>& args, CallContext& call);
 
+// Argument `index` of a call, or undefined when the call has fewer.
+inline const Value& Arg(const std::vector<Value>& args, size_t index) {
+  static const Value kUndefined;
+  return index < args.size() ? args[index] : kUndefined;
+}
+
 struct NativeFunction {
   const char* name;       // without the "$"
   const char* signature;  // the reference implementation's, e.g. "<s-nn?:s>"

@@ -23,7 +23,6 @@ namespace loam::jsonata {
 namespace {
 
 using Args = std::vector<Value>;
-using internal::collections::Arg;
 using internal::collections::DecodeAt;
 using internal::collections::ParseDecimal;
 

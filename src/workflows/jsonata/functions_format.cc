@@ -19,7 +19,6 @@ namespace loam::jsonata {
 
 namespace {
 
-using internal::strings::Arg;
 using internal::strings::ToUtf32;
 using internal::strings::ToUtf8;
 

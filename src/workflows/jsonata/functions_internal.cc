@@ -28,11 +28,6 @@ double ToInteger(double n) { return std::isnan(n) ? 0 : std::trunc(n); }
 
 }  // namespace
 
-const Value& Arg(const std::vector<Value>& args, size_t i) {
-  static const Value kUndefined;
-  return i < args.size() ? args[i] : kUndefined;
-}
-
 std::u32string ToUtf32(std::string_view text) {
   std::u32string out;
   for (std::string_view piece : CodePoints(text)) out += DecodeCodePoint(piece);

@@ -15,12 +15,8 @@ namespace loam::jsonata {
 // $match, $contains, $replace and $split (functions_regex.cc).
 void AddRegexFunctions(std::vector<NativeFunction>& out);
 
-// Nested in `strings` so as not to meet the other internal helpers (collections_internal.h has
-// its own Arg).
+// The string functions' helpers.
 namespace internal::strings {
-
-// Argument `i`, or undefined when there are fewer.
-const Value& Arg(const std::vector<Value>& args, size_t i);
 
 std::u32string ToUtf32(std::string_view text);
 std::string ToUtf8(std::u32string_view text);

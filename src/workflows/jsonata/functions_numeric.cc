@@ -19,7 +19,6 @@ namespace loam::jsonata {
 namespace {
 
 using Args = std::vector<Value>;
-using internal::collections::Arg;
 using internal::collections::DecodeAt;
 using internal::collections::ParseDecimal;
 

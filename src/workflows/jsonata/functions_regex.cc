@@ -15,7 +15,6 @@ namespace loam::jsonata {
 
 namespace {
 
-using internal::strings::Arg;
 using internal::strings::CodePointIndex;
 using internal::strings::Show;
 

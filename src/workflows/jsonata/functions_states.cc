@@ -34,11 +34,6 @@ constexpr int64_t kMaxRangeItems = 360145;
 // below from recursing without bound).
 constexpr int kMaxParseDepth = 1000;
 
-const Value& Arg(const std::vector<Value>& args, size_t index) {
-  static const Value kUndefined;
-  return index < args.size() ? args[index] : kUndefined;
-}
-
 Status SignatureMismatch(int argument, std::string_view function) {
   return Error("T0410", "Argument " + std::to_string(argument) + " of function \"" +
                             std::string(function) + "\" does not match function signature");

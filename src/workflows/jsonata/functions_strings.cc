@@ -20,7 +20,6 @@ namespace loam::jsonata {
 
 namespace {
 
-using internal::strings::Arg;
 using internal::strings::CodePointIndex;
 using internal::strings::Show;
 using internal::strings::ToUtf32;

@@ -37,11 +37,6 @@ using internal::ParseIntegerWith;
 using internal::ParseV8Date;
 using internal::Quote;
 
-const Value& Arg(const std::vector<Value>& args, size_t index) {
-  static const Value kUndefined;
-  return index < args.size() ? args[index] : kUndefined;
-}
-
 StatusOr<Value> StringOrUndefined(StatusOr<std::string> text) {
   if (!text.ok()) return text.status();
   return Value(std::move(text).value());

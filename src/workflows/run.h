@@ -21,9 +21,6 @@ struct Failure {
   std::string error, cause;
 };
 
-// A "{% expression %}" string, and the expression in it.
-bool IsJsonataExpression(const nlohmann::json& value);
-std::string_view JsonataText(const nlohmann::json& value);
 
 
 // The workflow variables in scope: the definition's own, then one more for each Parallel branch

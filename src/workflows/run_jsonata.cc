@@ -13,17 +13,6 @@ namespace loam::workflows::internal {
 
 using nlohmann::json;
 
-bool IsJsonataExpression(const json& value) {
-  if (!value.is_string()) return false;
-  const auto& text = value.get_ref<const std::string&>();
-  return text.size() >= 4 && StartsWith(text, "{%") && EndsWith(text, "%}");
-}
-
-std::string_view JsonataText(const json& value) {
-  const auto& text = value.get_ref<const std::string&>();
-  return std::string_view(text).substr(2, text.size() - 4);
-}
-
 
 bool Run::IsJsonata(const json& state) const {
   if (auto it = state.find("QueryLanguage"); it != state.end()) return *it == "JSONata";
@@ -79,8 +68,9 @@ StatusOr<json> Run::Evaluate(const json& value, const StatesData& states, const 
       }
       return out;
     }
-    if (!IsJsonataExpression(node)) return node;
-    const std::string_view text = Trim(JsonataText(node));
+    const std::optional<std::string_view> expression_text = JsonataExpressionIn(node);
+    if (!expression_text) return node;
+    const std::string_view text = *expression_text;
     auto expression = jsonata::CachedExpression(text);
     if (!expression.ok()) {
       return fail(where, fmt::format("The JSONata expression '{}' specified for the field '{}' is not valid: {}", text, where,
@@ -123,7 +113,7 @@ StatusOr<json> Run::JsonataOutput(const json& holder, const StatesData& states, 
 StatusOr<int64_t> Run::JsonataSeconds(const json& state, const char* field, const StatesData& states, int64_t minimum,
                                       std::optional<Failure>& failure) {
   if (!state.contains(field)) return 0;
-  if (!IsJsonataExpression(state[field])) return state[field].get<int64_t>();
+  if (!JsonataExpressionIn(state[field])) return state[field].get<int64_t>();
   ASSIGN_OR_RETURN(json v, Evaluate(state[field], states, field, failure));
   if (failure) return 0;
   if (!v.is_number_integer() || v.get<int64_t>() < minimum || v.get<int64_t>() > 99999999) {
@@ -214,3 +204,14 @@ StatusOr<json> Run::JsonataStep(const std::string& name, const json& state, cons
 }
 
 }  // namespace loam::workflows::internal
+
+namespace loam::workflows {
+
+std::optional<std::string_view> JsonataExpressionIn(const nlohmann::json& value) {
+  if (!value.is_string()) return std::nullopt;
+  const auto& text = value.get_ref<const std::string&>();
+  if (text.size() < 4 || !StartsWith(text, "{%") || !EndsWith(text, "%}")) return std::nullopt;
+  return Trim(std::string_view(text).substr(2, text.size() - 4));
+}
+
+}  // namespace loam::workflows

@@ -80,7 +80,7 @@ StatusOr<json> Run::RunMap(const std::string& name, const json& state, const jso
   for (const char* field : {"ToleratedFailureCount", "ToleratedFailurePercentage"}) {
     if (!state.contains(field)) continue;
     json limit = state[field];
-    if (jsonata && IsJsonataExpression(limit)) {
+    if (jsonata && JsonataExpressionIn(limit)) {
       ASSIGN_OR_RETURN(limit, Evaluate(limit, StatesData{&raw}, field, failure));
       if (failure) return json();
       const double most = std::string(field) == "ToleratedFailureCount" ? 1e15 : 100;

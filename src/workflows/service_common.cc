@@ -8,6 +8,7 @@
 #include "common/base64.h"
 #include "common/strings.h"
 #include "workflows/jsonata/jsonata.h"
+#include "workflows/state_machine.h"
 
 namespace loam::workflows {
 
@@ -74,13 +75,6 @@ StatusOr<std::pair<size_t, size_t>> PageOf(const nlohmann::json& request) {
 
 namespace {
 
-// The expression in a JSONata "{% ... %}" string.
-std::optional<std::string_view> JsonataText(const nlohmann::json& value) {
-  const auto& text = value.get_ref<const std::string&>();
-  if (text.size() < 4 || !StartsWith(text, "{%") || !EndsWith(text, "%}")) return std::nullopt;
-  return std::string_view(text).substr(2, text.size() - 4);
-}
-
 // "$name" in a path or an intrinsic call ("$$" is the context object, not a variable).
 void NamesIn(const std::string& text, std::vector<std::string>& names) {
   for (size_t i = 0; i + 1 < text.size(); ++i) {
@@ -111,8 +105,8 @@ void NamesInState(const nlohmann::json& node, std::vector<std::string>& names) {
   if (!node.is_object()) return;
   for (const auto& [key, value] : node.items()) {
     if (key == "Branches" || key == "ItemProcessor" || key == "Iterator" || key == "ResultPath") continue;
-    if (value.is_string() && JsonataText(value)) {
-      if (auto expression = jsonata::CachedExpression(*JsonataText(value)); expression.ok()) {
+    if (const auto text = JsonataExpressionIn(value)) {
+      if (auto expression = jsonata::CachedExpression(*text); expression.ok()) {
         for (const std::string& name : (*expression)->FreeVariables()) {
           if (name != "states" && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
         }

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,11 @@ struct ValidationOptions {
 // InvalidArgument "Invalid State Machine Definition: '<CODE>: <message> at /States/<name>/...'"
 // for a definition Step Functions would refuse (or one using what Loam has not built yet).
 Status ValidateDefinition(const nlohmann::json& definition, const ValidationOptions& options = {});
+
+// The expression in a JSONata state's "{% expression %}" string, trimmed (so validation, the
+// interpreter and variableReferences share one compiled copy); nullopt for any other value,
+// which is literal.
+std::optional<std::string_view> JsonataExpressionIn(const nlohmann::json& value);
 
 struct HistoryEvent {
   int64_t id = 0;

@@ -75,12 +75,6 @@ std::string OnlyFor(std::string_view field, std::string_view language) {
                      language == "JSONPath" ? "JSONata" : "JSONPath", field, language);
 }
 
-bool IsExpression(const json& value) {
-  if (!value.is_string()) return false;
-  const auto& text = value.get_ref<const std::string&>();
-  return text.size() >= 4 && StartsWith(text, "{%") && EndsWith(text, "%}");
-}
-
 // Every "{% %}" string in a JSONata field must compile; ".$" keys belong to JSONPath.
 Status ValidateExpressions(const json& node, const std::string& where) {
   if (node.is_array()) {
@@ -97,9 +91,9 @@ Status ValidateExpressions(const json& node, const std::string& where) {
     }
     return Status::Ok();
   }
-  if (!IsExpression(node)) return Status::Ok();
-  const auto& text = node.get_ref<const std::string&>();
-  auto compiled = jsonata::CachedExpression(std::string_view(text).substr(2, text.size() - 4));
+  const std::optional<std::string_view> text = JsonataExpressionIn(node);
+  if (!text) return Status::Ok();
+  auto compiled = jsonata::CachedExpression(*text);
   if (!compiled.ok()) {
     // The parser's message without its code ("S0207: ..."), as Step Functions words it.
     std::string_view message = compiled.status().message();
@@ -122,7 +116,7 @@ Status ValidateJsonataFields(const json& state, const std::string& type, const s
   for (const char* field : {"Arguments", "Output", "Items", "ItemSelector", "Error", "Cause"}) {
     if (state.contains(field)) RETURN_IF_ERROR(ValidateExpressions(state[field], where + "/" + field));
   }
-  if (state.contains("Items") && !state["Items"].is_array() && !IsExpression(state["Items"])) {
+  if (state.contains("Items") && !state["Items"].is_array() && !JsonataExpressionIn(state["Items"])) {
     return Invalid("SCHEMA_VALIDATION_FAILED", "'Items' must be an array or a JSONata expression", where + "/Items");
   }
   for (const char* field : {"Error", "Cause"}) {
@@ -145,7 +139,7 @@ json WithoutExpressions(const json& state) {
   json copy = state;
   for (const char* field : {"Seconds", "Timestamp", "TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency",
                             "ToleratedFailureCount", "ToleratedFailurePercentage"}) {
-    if (copy.contains(field) && IsExpression(copy[field])) {
+    if (copy.contains(field) && JsonataExpressionIn(copy[field])) {
       copy.erase(field);
       if (std::string_view(field) == "Seconds" || std::string_view(field) == "Timestamp") copy["Seconds"] = 0;
     }
@@ -432,7 +426,7 @@ Status ValidateState(const std::string& name, const json& given, std::vector<Tar
             return Invalid("SCHEMA_VALIDATION_FAILED", OnlyFor(key, "JSONPath"), rule_at + "/" + key);
           }
         }
-        if (!rule.contains("Condition") || !(rule["Condition"].is_boolean() || IsExpression(rule["Condition"]))) {
+        if (!rule.contains("Condition") || !(rule["Condition"].is_boolean() || JsonataExpressionIn(rule["Condition"]))) {
           return Invalid("SCHEMA_VALIDATION_FAILED", "A JSONata Choice rule must have a 'Condition' expression", rule_at);
         }
         RETURN_IF_ERROR(ValidateExpressions(rule["Condition"], rule_at + "/Condition"));

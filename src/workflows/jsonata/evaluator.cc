@@ -17,14 +17,8 @@ class NativeFunctionValue final : public Function {
  public:
   NativeFunctionValue(const NativeFunction& definition, Signature signature)
       : definition_(definition), signature_(std::move(signature)) {}
-  // Higher-order functions pass a callback as many arguments as the reference's JavaScript
-  // implementation declares: the signature's count, but for $string (its second parameter has a
-  // default, which JavaScript does not count) and $zip (it reads `arguments`).
   size_t Arity() const override {
-    const std::string_view name = definition_.name;
-    if (name == "string") return 1;
-    if (name == "zip") return 0;
-    return signature_.ParameterCount();
+    return definition_.callback_arity >= 0 ? static_cast<size_t>(definition_.callback_arity) : signature_.ParameterCount();
   }
   StatusOr<Value> Call(std::vector<Value> args, const Value& context, CallContext& call) const override {
     auto validated = signature_.Validate(std::move(args), context, definition_.name);
@@ -152,12 +146,6 @@ const Value* LibraryFunction(std::string_view name) {
   }();
   auto it = library->find(name);
   return it == library->end() ? nullptr : &it->second;
-}
-
-Value Unwrap(std::vector<Value> items) {
-  if (items.empty()) return Value();
-  if (items.size() == 1) return std::move(items.front());
-  return Value::Sequence(std::move(items));
 }
 
 StatusOr<Value> Lambda::Call(std::vector<Value> args, const Value& context, CallContext& call) const {

@@ -60,7 +60,6 @@ class Evaluator final : public CallContext {
   // Makes the tail calls `first` hands back until a value comes out.
   StatusOr<Value> RunTailCalls(StatusOr<Value> first, const Value& input);
 
-  const std::shared_ptr<const Node>& root() const { return root_; }
 
  private:
   StatusOr<Value> EvalNode(const Node& expr, const Value& input, const FramePtr& env);
@@ -110,7 +109,5 @@ inline bool Holds(const Value& value) { return value.is_function() || Truthy(val
 // The library's functions, by name, as values.
 const Value* LibraryFunction(std::string_view name);
 
-// A sequence of `items` unwrapped as the evaluator returns it: nothing for none, the item for one.
-Value Unwrap(std::vector<Value> items);
 
 }  // namespace loam::jsonata

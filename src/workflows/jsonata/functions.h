@@ -41,6 +41,9 @@ struct NativeFunction {
   const char* name;       // without the "$"
   const char* signature;  // the reference implementation's, e.g. "<s-nn?:s>"
   NativeImpl impl;
+  // How many arguments a higher-order function passes it as a callback: the reference's
+  // JavaScript declares this many parameters. -1: as many as the signature has.
+  int callback_arity = -1;
 };
 
 // The library, in parts by subject (functions_*.cc).

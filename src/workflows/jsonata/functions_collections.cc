@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "workflows/jsonata/collections_internal.h"
+#include "workflows/jsonata/js_text.h"
 #include "workflows/jsonata/functions.h"
 #include "workflows/jsonata/merge_sort.h"
 
@@ -23,8 +23,7 @@ namespace loam::jsonata {
 namespace {
 
 using Args = std::vector<Value>;
-using internal::collections::DecodeAt;
-using internal::collections::ParseDecimal;
+using internal::ParseDecimal;
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers: JavaScript's string ordering.
@@ -37,8 +36,8 @@ bool Utf16Less(std::string_view a, std::string_view b) {
   size_t pos = static_cast<size_t>(ia - a.begin());
   while (pos > 0 && (static_cast<unsigned char>(a[pos]) & 0xC0) == 0x80) --pos;  // shared prefix
   size_t length = 0;
-  char32_t ca = DecodeAt(a, pos, &length);
-  char32_t cb = DecodeAt(b, pos, &length);
+  char32_t ca = CodePointAt(a, pos, &length);
+  char32_t cb = CodePointAt(b, pos, &length);
   auto first_unit = [](char32_t c) { return c < 0x10000 ? c : 0xD800 + ((c - 0x10000) >> 10); };
   if (first_unit(ca) != first_unit(cb)) return first_unit(ca) < first_unit(cb);
   return ca < cb;
@@ -480,7 +479,7 @@ StatusOr<Value> Reduce(Args& args, CallContext& call) {
 void AddCollectionFunctions(std::vector<NativeFunction>& out) {
   const NativeFunction functions[] = {
       {"map", "<af>", Map},
-      {"zip", "<a+>", Zip},
+      {"zip", "<a+>", Zip, 0},  // the reference reads `arguments`
       {"filter", "<af>", Filter},
       {"single", "<af?>", Single},
       {"reduce", "<afj?:j>", Reduce},

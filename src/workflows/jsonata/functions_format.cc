@@ -19,8 +19,6 @@ namespace loam::jsonata {
 
 namespace {
 
-using internal::strings::ToUtf32;
-using internal::strings::ToUtf8;
 
 // $formatNumber is XPath F&O 3.1's fn:format-number as the reference implements it, quirks
 // included (some of its picture analysis indexes one part with offsets found in another). It
@@ -199,7 +197,7 @@ class NumberFormatter {
         Text* property = Property(key);
         if (property == nullptr) continue;
         ASSIGN_OR_RETURN(std::string text, ToText(value));
-        *property = ToUtf32(text);
+        *property = DecodeUtf8(text);
       }
     }
     if (!zero_.empty()) {
@@ -242,7 +240,7 @@ class NumberFormatter {
       if (!(adjusted > 0) || !std::isfinite(adjusted)) {
         return Error("D1001", "Number out of range: " + FormatNumber(value) +
                                   " cannot be formatted with an exponent in picture \"" +
-                                  ToUtf8(pic.picture) + "\"");
+                                  EncodeUtf8(pic.picture) + "\"");
       }
       double max_mantissa = std::pow(10.0, static_cast<double>(pic.scaling));
       double min_mantissa = std::pow(10.0, static_cast<double>(pic.scaling - 1));
@@ -301,7 +299,7 @@ class NumberFormatter {
       if (pad > 0) exponent_text = Repeat(zero_, pad) + exponent_text;
       text += exponent_ + (*exponent < 0 ? minus_ : Text()) + exponent_text;
     }
-    return ToUtf8(pic.prefix + text + pic.suffix);
+    return EncodeUtf8(pic.prefix + text + pic.suffix);
   }
 
  private:
@@ -470,7 +468,7 @@ class NumberFormatter {
 
   // Math.abs(value).toFixed(digits), in the zero-digit's digit family.
   Text MakeString(double value, ptrdiff_t digits) const {
-    Text text = ToUtf32(ToFixed(std::fabs(value), digits));
+    Text text = DecodeUtf8(ToFixed(std::fabs(value), digits));
     if (zero_ == U"0") return text;
     Text mapped;
     for (char32_t c : text) {
@@ -494,7 +492,7 @@ StatusOr<Value> FormatNumberFunction(std::vector<Value>& args, CallContext&) {
   NumberFormatter formatter;
   RETURN_IF_ERROR(formatter.Configure(Arg(args, 2)));
   ASSIGN_OR_RETURN(std::string text,
-                   formatter.Format(value.number(), ToUtf32(Arg(args, 1).string())));
+                   formatter.Format(value.number(), DecodeUtf8(Arg(args, 1).string())));
   return Value(std::move(text));
 }
 

@@ -14,31 +14,10 @@ namespace loam::jsonata::internal::strings {
 
 namespace {
 
-char32_t DecodeCodePoint(std::string_view piece) {
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(piece[i]); };
-  if (piece.size() == 1) return byte(0);  // ASCII, or a malformed byte kept as itself
-  char32_t code_point = piece.size() == 2 ? byte(0) & 0x1F : piece.size() == 3 ? byte(0) & 0x0F
-                                                                              : byte(0) & 0x07;
-  for (size_t i = 1; i < piece.size(); ++i) code_point = (code_point << 6) | (byte(i) & 0x3F);
-  return code_point;
-}
-
 // ToIntegerOrInfinity, as String.prototype.slice and substring read their arguments.
 double ToInteger(double n) { return std::isnan(n) ? 0 : std::trunc(n); }
 
 }  // namespace
-
-std::u32string ToUtf32(std::string_view text) {
-  std::u32string out;
-  for (std::string_view piece : CodePoints(text)) out += DecodeCodePoint(piece);
-  return out;
-}
-
-std::string ToUtf8(std::u32string_view text) {
-  std::string out;
-  for (char32_t c : text) AppendUtf8(out, c);
-  return out;
-}
 
 std::string Show(const Value& value) { return Stringify(value); }
 

@@ -18,8 +18,6 @@ void AddRegexFunctions(std::vector<NativeFunction>& out);
 // The string functions' helpers.
 namespace internal::strings {
 
-std::u32string ToUtf32(std::string_view text);
-std::string ToUtf8(std::u32string_view text);
 
 // A value as error messages quote it (JSON).
 std::string Show(const Value& value);

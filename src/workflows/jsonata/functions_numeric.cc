@@ -12,37 +12,30 @@
 #include <string_view>
 #include <vector>
 
-#include "workflows/jsonata/collections_internal.h"
+#include "workflows/jsonata/js_text.h"
 #include "workflows/jsonata/functions.h"
 
 namespace loam::jsonata {
 namespace {
 
 using Args = std::vector<Value>;
-using internal::collections::DecodeAt;
-using internal::collections::ParseDecimal;
+using internal::IsDigit;
+using internal::IsJsSpace;
+using internal::kNaN;
+using internal::ParseDecimal;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers: JavaScript's number parsing.
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-bool IsJsWhitespace(char32_t c) {
-  return c == 0x09 || c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x20 ||
-         c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
-         c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
-}
-
 // String.prototype.trim, which Number() applies before parsing.
 std::string_view TrimJsWhitespace(std::string_view text) {
   size_t length = 0;
-  while (!text.empty() && IsJsWhitespace(DecodeAt(text, 0, &length))) text.remove_prefix(length);
+  while (!text.empty() && IsJsSpace(CodePointAt(text, 0, &length))) text.remove_prefix(length);
   while (!text.empty()) {
     size_t start = text.size() - 1;
     while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
-    if (!IsJsWhitespace(DecodeAt(text, start, &length))) break;
+    if (!IsJsSpace(CodePointAt(text, start, &length))) break;
     text.remove_suffix(text.size() - start);
   }
   return text;

@@ -22,8 +22,6 @@ namespace {
 
 using internal::strings::CodePointIndex;
 using internal::strings::Show;
-using internal::strings::ToUtf32;
-using internal::strings::ToUtf8;
 
 // ---- Case mapping ----------------------------------------------------------------------------
 // JavaScript's toUpperCase/toLowerCase use the full Unicode tables. This covers the scripts
@@ -124,7 +122,7 @@ bool IsCaseIgnorable(char32_t c) {
 
 std::string Uppercase(std::string_view text) {
   std::u32string out;
-  for (char32_t c : ToUtf32(text)) {
+  for (char32_t c : DecodeUtf8(text)) {
     auto special = std::find_if(std::begin(kLongUpper), std::end(kLongUpper),
                                 [&](const auto& entry) { return entry.first == c; });
     if (special != std::end(kLongUpper)) {
@@ -133,11 +131,11 @@ std::string Uppercase(std::string_view text) {
       out += SimpleUpper(c);
     }
   }
-  return ToUtf8(out);
+  return EncodeUtf8(out);
 }
 
 std::string Lowercase(std::string_view text) {
-  std::u32string in = ToUtf32(text);
+  std::u32string in = DecodeUtf8(text);
   std::u32string out;
   for (size_t i = 0; i < in.size(); ++i) {
     char32_t c = in[i];
@@ -155,7 +153,7 @@ std::string Lowercase(std::string_view text) {
       out += SimpleLower(c);
     }
   }
-  return ToUtf8(out);
+  return EncodeUtf8(out);
 }
 
 // ---- Simple string functions -----------------------------------------------------------------
@@ -275,7 +273,7 @@ StatusOr<Value> Base64Encode(std::vector<Value>& args, CallContext&) {
   const Value& str = Arg(args, 0);
   if (str.undefined()) return Value();
   std::string bytes;
-  for (char32_t c : ToUtf32(str.string())) {
+  for (char32_t c : DecodeUtf8(str.string())) {
     if (c >= 0x10000) {
       bytes += static_cast<char>((0xD800 + ((c - 0x10000) >> 10)) & 0xFF);
       bytes += static_cast<char>((0xDC00 + ((c - 0x10000) & 0x3FF)) & 0xFF);
@@ -432,7 +430,7 @@ StatusOr<Value> DecodeUrl(std::vector<Value>& args, CallContext&) {
 
 void AddStringFunctions(std::vector<NativeFunction>& out) {
   out.insert(out.end(), {
-      {"string", "<x-b?:s>", StringFunction},
+      {"string", "<x-b?:s>", StringFunction, 1},  // `prettify` has a default, which JavaScript does not count
       {"substring", "<s-nn?:s>", SubstringFunction},
       {"substringBefore", "<s-s:s>", SubstringBefore},
       {"substringAfter", "<s-s:s>", SubstringAfter},

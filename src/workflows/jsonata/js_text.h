@@ -16,31 +16,6 @@ namespace loam::jsonata::internal {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-inline std::u32string DecodeUtf8(std::string_view text) {
-  std::u32string out;
-  for (size_t i = 0; i < text.size();) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    const int extra = byte < 0x80 ? 0 : byte >= 0xF0 ? 3 : byte >= 0xE0 ? 2 : byte >= 0xC0 ? 1 : -1;
-    if (extra < 0 || i + extra >= text.size()) {  // a stray or truncated sequence
-      out += U'\uFFFD';
-      ++i;
-      continue;
-    }
-    char32_t c = extra == 0 ? byte : byte & (0x3F >> extra);
-    for (int k = 1; k <= extra; ++k)
-      c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
-    out += c;
-    i += extra + 1;
-  }
-  return out;
-}
-
-inline std::string EncodeUtf8(std::u32string_view text) {
-  std::string out;
-  for (char32_t c : text) AppendUtf8(out, c);
-  return out;
-}
-
 inline std::u16string ToUtf16(std::string_view utf8) {
   std::u16string out;
   for (char32_t c : DecodeUtf8(utf8)) {
@@ -76,6 +51,12 @@ inline bool IsJsSpace(char32_t c) {
   return c == 0x09 || c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x20 || c == 0xA0 ||
          c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
          c == 0x205F || c == 0x3000 || c == 0xFEFF;
+}
+
+// strtod over a copy: the longest decimal prefix, as JavaScript's parseFloat reads it.
+inline double ParseDecimal(std::string_view text) {
+  const std::string copy(text);
+  return std::strtod(copy.c_str(), nullptr);
 }
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }

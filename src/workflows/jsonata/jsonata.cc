@@ -52,7 +52,6 @@ StatusOr<Expression> Expression::Compile(std::string_view text) {
   auto root = Parse(text);
   if (!root.ok()) return root.status();
   Expression expression;
-  expression.text_ = std::string(text);
   expression.root_ = std::move(*root);
   std::set<std::string> read, bound;
   CollectVariables(*expression.root_, read, bound);
@@ -97,18 +96,5 @@ StatusOr<std::shared_ptr<const Expression>> CachedExpression(std::string_view te
   return shared;
 }
 
-StatusOr<std::optional<nlohmann::json>> EvaluateToJson(const Expression& expression, const nlohmann::json& input,
-                                                        const std::map<std::string, nlohmann::json, std::less<>>& bindings,
-                                                        const EvaluateOptions& options) {
-  Bindings values;
-  for (const auto& [name, value] : bindings) values.emplace(name, FromJson(value));
-  auto result = expression.Evaluate(input.is_discarded() ? Value() : FromJson(input), values, options);
-  if (!result.ok()) return result.status();
-  if (result->undefined()) return std::optional<nlohmann::json>();
-  auto json = ToJson(*result);
-  if (!json.ok()) return json.status();
-  if (json->is_discarded()) return std::optional<nlohmann::json>();
-  return std::optional<nlohmann::json>(std::move(*json));
-}
 
 }  // namespace loam::jsonata

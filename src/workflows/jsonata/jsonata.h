@@ -44,10 +44,8 @@ class Expression {
   // The variables the expression reads that it does not bind itself ("$x" as "x"), sorted.
   const std::vector<std::string>& FreeVariables() const { return free_variables_; }
 
-  const std::string& text() const { return text_; }
 
  private:
-  std::string text_;
   std::shared_ptr<const Node> root_;
   std::vector<std::string> free_variables_;
 };
@@ -55,11 +53,5 @@ class Expression {
 // Compile, remembered per thread (definitions evaluate the same expressions again and again).
 StatusOr<std::shared_ptr<const Expression>> CachedExpression(std::string_view text);
 
-// JSON in and out: nullopt when the result is undefined. A discarded `input`
-// (nlohmann::json::value_t::discarded) stands for no input at all.
-StatusOr<std::optional<nlohmann::json>> EvaluateToJson(
-    const Expression& expression, const nlohmann::json& input,
-    const std::map<std::string, nlohmann::json, std::less<>>& bindings,
-    const EvaluateOptions& options = {});
 
 }  // namespace loam::jsonata

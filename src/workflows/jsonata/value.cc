@@ -1,5 +1,7 @@
 #include "workflows/jsonata/value.h"
 
+#include "common/strings.h"
+
 #include <algorithm>
 
 #include <charconv>
@@ -86,27 +88,31 @@ Value::Value(std::shared_ptr<const Function> f) : type_(Type::kFunction), data_(
 
 namespace {
 
-// Values whose last holder went away, freed one at a time by the outermost destructor: freeing
-// one may bury more, which the same loop frees, so the stack never grows with the nesting.
-struct Graveyard {
-  std::vector<std::shared_ptr<const void>> pile;
-  bool draining = false;
-};
+// The pile of the outermost ~Value running on this thread, if any. A plain pointer: a
+// thread_local object with a destructor could be gone before other thread_locals holding
+// Values (the expression cache) are destroyed at thread exit.
+thread_local std::vector<std::shared_ptr<const void>>* t_pile = nullptr;
 
 }  // namespace
 
+// Values whose last holder went away are freed one at a time by the outermost destructor:
+// freeing one may add more to its pile, which the same loop frees, so the stack never grows
+// with the nesting.
 Value::~Value() {
   if (!data_ || is_string() || data_.use_count() != 1) return;
-  thread_local Graveyard graveyard;
-  graveyard.pile.push_back(std::move(data_));
-  if (graveyard.draining) return;
-  graveyard.draining = true;
-  while (!graveyard.pile.empty()) {
-    std::shared_ptr<const void> last = std::move(graveyard.pile.back());
-    graveyard.pile.pop_back();
-    last.reset();  // may bury more
+  if (t_pile != nullptr) {
+    t_pile->push_back(std::move(data_));
+    return;
   }
-  graveyard.draining = false;
+  std::vector<std::shared_ptr<const void>> pile;
+  t_pile = &pile;
+  pile.push_back(std::move(data_));
+  while (!pile.empty()) {
+    std::shared_ptr<const void> last = std::move(pile.back());
+    pile.pop_back();
+    last.reset();  // may add more
+  }
+  t_pile = nullptr;
 }
 
 Value Value::Array(std::vector<Value> items) {
@@ -144,11 +150,6 @@ const ObjectData& Value::object() const {
 }
 
 const Function& Value::function() const { return *static_cast<const Function*>(data_.get()); }
-
-std::shared_ptr<const Function> Value::function_ptr() const {
-  if (!is_function()) return nullptr;
-  return std::shared_ptr<const Function>(data_, static_cast<const Function*>(data_.get()));
-}
 
 bool Value::is_integer() const {
   return is_number() && std::isfinite(number_) && std::trunc(number_) == number_;
@@ -298,7 +299,7 @@ bool DeepEqual(const Value& a, const Value& b) {
       return true;
     }
     case Value::Type::kFunction:
-      return a.function_ptr() == b.function_ptr();
+      return a.identity() == b.identity();
   }
   return false;
 }
@@ -640,6 +641,31 @@ std::vector<std::string_view> CodePoints(std::string_view utf8) {
     utf8.remove_prefix(length);
   }
   return points;
+}
+
+char32_t CodePointAt(std::string_view utf8, size_t pos, size_t* length) {
+  const std::string_view rest = utf8.substr(pos);
+  const size_t size = SequenceLength(rest);
+  *length = size;
+  const auto lead = static_cast<unsigned char>(rest[0]);
+  if (size == 1) return lead < 0x80 ? lead : U'\uFFFD';
+  char32_t c = lead & (0xFF >> (size + 1));
+  for (size_t i = 1; i < size; ++i) c = (c << 6) | (static_cast<unsigned char>(rest[i]) & 0x3F);
+  return c;
+}
+
+std::u32string DecodeUtf8(std::string_view utf8) {
+  std::u32string out;
+  out.reserve(utf8.size());
+  for (size_t pos = 0, length = 0; pos < utf8.size(); pos += length) out += CodePointAt(utf8, pos, &length);
+  return out;
+}
+
+std::string EncodeUtf8(std::u32string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char32_t c : text) AppendUtf8(out, c);
+  return out;
 }
 
 size_t CodePointCount(std::string_view utf8) {

@@ -90,7 +90,6 @@ class Value {
   const std::vector<Value>& items() const { return array().items; }
   const ObjectData& object() const;  // is_object()
   const Function& function() const;  // is_function()
-  std::shared_ptr<const Function> function_ptr() const;
   // The shared data behind a string, array, object or function: the same object or not.
   const void* identity() const { return data_.get(); }
 
@@ -148,6 +147,11 @@ Status Error(std::string_view code, std::string_view message);
 // Unicode helpers: JSONata counts and slices strings by code point.
 std::vector<std::string_view> CodePoints(std::string_view utf8);
 size_t CodePointCount(std::string_view utf8);
+// The code point at byte `pos` (U+FFFD for a malformed byte) and, in `length`, its byte count.
+char32_t CodePointAt(std::string_view utf8, size_t pos, size_t* length);
+// Text as code points and back (a malformed byte reads as U+FFFD).
+std::u32string DecodeUtf8(std::string_view utf8);
+std::string EncodeUtf8(std::u32string_view text);
 
 // Values that callables receive and give back.
 class CallContext;

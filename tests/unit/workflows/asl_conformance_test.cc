@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "case_files.h"
 #include "workflows/state_machine.h"
 #include "workflows/timestamps.h"
 
@@ -15,15 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::vector<std::string> CaseNames() {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(LOAM_ASL_CASES_DIR)) {
-    if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 // The case's "tasks": what each Task state's call answers, in order of the calls. The
 // integration is scripted because the interpreter, not a service, is under test here; the
@@ -173,7 +165,7 @@ TEST_P(AslConformance, BehavesAsStepFunctions) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, AslConformance, ::testing::ValuesIn(CaseNames()),
+INSTANTIATE_TEST_SUITE_P(Cases, AslConformance, ::testing::ValuesIn(loam::testing::JsonCaseNames(LOAM_ASL_CASES_DIR)),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
                            for (char& ch : name) {

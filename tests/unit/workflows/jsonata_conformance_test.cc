@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "case_files.h"
 #include "workflows/jsonata/jsonata.h"
 
 namespace loam::jsonata {
@@ -22,15 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::vector<std::string> CaseFiles() {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(LOAM_JSONATA_CASES_DIR)) {
-    if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 // Doubles from two engines may differ in the last bits (a sum taken in another order); integers
 // must be exact, which the relative tolerance gives for any value below 2^40 or so anyway.
@@ -137,7 +129,7 @@ TEST_P(JsonataConformance, MatchesTheReference) {
   EXPECT_EQ(failures, 0) << failures << " of " << cases.size() << " cases differ";
 }
 
-INSTANTIATE_TEST_SUITE_P(Topics, JsonataConformance, ::testing::ValuesIn(CaseFiles()),
+INSTANTIATE_TEST_SUITE_P(Topics, JsonataConformance, ::testing::ValuesIn(loam::testing::JsonCaseNames(LOAM_JSONATA_CASES_DIR)),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param;
                            for (char& ch : name) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 #include "workflows/jsonata/jsonata.h"
 
@@ -72,6 +73,20 @@ TEST(JsonataLimits, CallsWithThousandsOfArgumentsAreRefused) {
   for (int i = 0; i < 40000; ++i) args += ",1";
   EXPECT_EQ(Outcome("$sum(" + args + ")"), "T0410");
   EXPECT_EQ(Outcome("function($a)<n+>{1}(" + args + ")"), "T0410");
+}
+
+TEST(JsonataLimits, AThreadEndsCleanlyAfterCachingExpressions) {
+  // The per-thread expression cache holds values (a regex literal) that are freed as the thread
+  // ends, after the thread's other objects: freeing them must not touch anything already gone.
+  std::string outcome;
+  std::thread worker([&outcome] {
+    auto expression = CachedExpression("$map(['a1', 'b2'], function($s){ $match($s, /[0-9]/).match })");
+    if (!expression.ok()) return;
+    auto result = (*expression)->Evaluate(Value(), {});
+    if (result.ok()) outcome = Stringify(*result);
+  });
+  worker.join();
+  EXPECT_EQ(outcome, "[\"1\",\"2\"]");
 }
 
 }  // namespace
